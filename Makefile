@@ -1,0 +1,84 @@
+# stance - build, test, install.  `make` builds the library, the CLI and the
+# default model; `make check` runs every test; `make demo` classifies the
+# seed article with the default model.
+
+PREFIX   ?= /usr/local
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN      = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-unused-parameter -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+PKGS      = icu-uc icu-i18n libutf8proc zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CPPFLAGS += -Iinclude -Isrc/lib $(PKG_CFLAGS)
+LIBS      = -lsvm -llinear $(PKG_LIBS) -lm -lpthread
+BUILD    ?= build
+
+LIB_SRC  := $(sort $(wildcard src/lib/*/*.c))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+PIC_OBJ  := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+CORPUS   := $(sort $(wildcard corpus/*.tsv))
+
+.PHONY: all lib demo check check-unit check-cli check-sanitize install clean
+all: $(BUILD)/libstance.a $(BUILD)/libstance.so stance models/default.stm
+
+lib: $(BUILD)/libstance.a $(BUILD)/libstance.so
+
+$(BUILD)/%.o: %.c include/stance.h src/lib/internal.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/pic/%.o: %.c include/stance.h src/lib/internal.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -fPIC -fvisibility=default -c $< -o $@
+
+$(BUILD)/libstance.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libstance.so: $(PIC_OBJ)
+	$(CC) -shared -Wl,-soname,libstance.so.0 -o $@ $^ $(LIBS)
+
+stance: $(CLI_OBJ) $(BUILD)/libstance.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libstance.a $(LIBS)
+
+# The default model: rebuilt when the corpus or the trainer changes, and
+# byte-identical when neither does (training is deterministic).
+models/default.stm: stance $(CORPUS)
+	./stance train -q -o $@ --cv 5 $(CORPUS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libstance.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libstance.a $(LIBS)
+
+demo: all
+	./stance classify --probs corpus/seed/article.txt
+
+check: all $(UNIT_BIN)
+	@tests/run-all $(BUILD)
+
+check-sanitize:
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" build-asan/libstance.a $(patsubst $(BUILD)/%,build-asan/%,$(UNIT_BIN)) stance-asan
+
+stance-asan: $(CLI_SRC) build-asan/libstance.a
+	$(CC) $(CPPFLAGS) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -o $@ $(CLI_SRC) build-asan/libstance.a $(LIBS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+	    $(DESTDIR)$(PREFIX)/share/stance $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 stance $(DESTDIR)$(PREFIX)/bin/stance
+	install -m 644 $(BUILD)/libstance.a $(DESTDIR)$(PREFIX)/lib/libstance.a
+	install -m 755 $(BUILD)/libstance.so $(DESTDIR)$(PREFIX)/lib/libstance.so.0
+	ln -sf libstance.so.0 $(DESTDIR)$(PREFIX)/lib/libstance.so
+	install -m 644 include/stance.h $(DESTDIR)$(PREFIX)/include/stance.h
+	install -m 644 models/default.stm $(DESTDIR)$(PREFIX)/share/stance/default.stm
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBS@|$(LIBS)|' tools/stance.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/stance.pc
+
+clean:
+	rm -rf build build-asan stance stance-asan

@@ -1,0 +1,272 @@
+/*
+ * stance.h - label the sentences of diplomatic text with the stance they express.
+ *
+ * The pipeline, one stage per library module:
+ *
+ *   text -> sentences -> tokens -> features -> SVM -> model file
+ *
+ * Everything a caller may touch is declared here.  Handles are opaque.  Every
+ * fallible function returns a stance_status (STANCE_OK is 0, failures are
+ * negative) and, when the caller passes a stance_error, fills it with a
+ * sentence naming the file and line where that makes sense, for example
+ * "corpus.tsv:118: unknown label 'condemn'".
+ *
+ * Ownership: arguments are borrowed for the duration of the call unless a
+ * comment says otherwise; objects returned through out-parameters are owned by
+ * the caller and released with the matching _free function, which accepts
+ * NULL.  The library never prints, never exits, never aborts and never calls
+ * setlocale.
+ *
+ * Threads: a loaded stance_model is read-only and may be shared by any number
+ * of threads.  A stance_session is a per-thread workspace: use one per thread.
+ */
+#ifndef STANCE_H
+#define STANCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define STANCE_VERSION "0.1.0"
+
+/* ---------------------------------------------------------------- errors */
+
+typedef enum stance_status {
+    STANCE_OK = 0,
+    STANCE_ERR_NOMEM = -1,    /* out of memory */
+    STANCE_ERR_IO = -2,       /* a file could not be opened, read or written */
+    STANCE_ERR_FORMAT = -3,   /* malformed input: corpus, document, record */
+    STANCE_ERR_MODEL = -4,    /* malformed, corrupt or truncated model file */
+    STANCE_ERR_VERSION = -5,  /* model file from a newer format version */
+    STANCE_ERR_ARG = -6,      /* invalid argument or parameter */
+    STANCE_ERR_BINARY = -7,   /* document contains NUL bytes */
+    STANCE_ERR_TOOBIG = -8,   /* input over a configured or built-in limit */
+    STANCE_ERR_ICU = -9,      /* the ICU library reported a failure */
+    STANCE_ERR_TRAIN = -10    /* training impossible (e.g. fewer than 2 labels) */
+} stance_status;
+
+/* Filled by failing calls.  msg is always NUL-terminated. */
+typedef struct stance_error {
+    int code;       /* the stance_status returned */
+    char msg[512];  /* "FILE:LINE: what is wrong", or a plain sentence */
+} stance_error;
+
+/* A static English name for a status ("malformed model file", ...). */
+const char *stance_status_name(int status);
+
+/* ----------------------------------------------------------------- model */
+
+typedef struct stance_model stance_model;
+
+/* Read and fully validate a model file (magic, version, checksum, every count
+ * and offset) before anything in it is used.  On failure *out is NULL and the
+ * status is STANCE_ERR_MODEL, STANCE_ERR_VERSION or STANCE_ERR_IO. */
+int stance_model_load(const char *path, stance_model **out, stance_error *err);
+
+/* The same from a buffer in memory (used by the fuzz targets).  The buffer is
+ * borrowed; the model does not point into it. */
+int stance_model_load_buffer(const void *data, size_t len, stance_model **out,
+                             stance_error *err);
+
+/* Write the model to path: written to a temporary file in the same folder,
+ * fsync'ed, then renamed into place, so a crash never leaves half a file. */
+int stance_model_save(const stance_model *m, const char *path, stance_error *err);
+
+void stance_model_free(stance_model *m);
+
+/* Number of labels, and label i (0 <= i < n).  The string belongs to the model
+ * and lives as long as it. Labels are sorted in byte order. */
+int stance_model_nlabels(const stance_model *m);
+const char *stance_model_label(const stance_model *m, int i);
+
+/* A short stable identifier of the model: the first 16 hex digits of the
+ * SHA-256 of the file's bytes (or of the saved bytes, for a trained model).
+ * Owned by the model. */
+const char *stance_model_id(const stance_model *m);
+
+/* A JSON object describing the model: format, labels, feature settings,
+ * training parameters, cross-validation metrics and provenance.  The string
+ * is owned by the caller (free()).  Returns NULL when out of memory. */
+char *stance_model_info_json(const stance_model *m);
+
+/* -------------------------------------------------------- classification */
+
+/* One sentence of a classified document. */
+typedef struct stance_sentence {
+    size_t start;         /* byte offset of the first byte in the document */
+    size_t end;           /* byte offset one past the last byte */
+    int label;            /* index into the model's labels */
+    const double *probs;  /* stance_model_nlabels() probabilities, sum 1 */
+} stance_sentence;
+
+/* The result of classifying one document.  Owned by the session and valid
+ * until the next call on that session or its free. */
+typedef struct stance_result {
+    size_t n;                         /* number of sentences */
+    const stance_sentence *sentences;
+    size_t invalid_utf8;              /* invalid sequences replaced by U+FFFD */
+} stance_result;
+
+/* Flags for stance_classify and stance_segment. */
+enum {
+    STANCE_WRAPPED = 1u << 0  /* single line breaks inside paragraphs are spaces */
+};
+
+typedef struct stance_session stance_session;
+
+/* A per-thread workspace (ICU iterators, buffers) bound to a model, which must
+ * outlive the session.  m may be NULL for a segmentation-only session. */
+int stance_session_new(const stance_model *m, stance_session **out, stance_error *err);
+void stance_session_free(stance_session *s);
+
+/* Segment and classify a document of len bytes (need not be NUL-terminated).
+ * Invalid UTF-8 is replaced and counted, never fatal; a NUL byte makes the
+ * document binary (STANCE_ERR_BINARY).  Offsets refer to the caller's bytes. */
+int stance_classify(stance_session *s, const char *text, size_t len, unsigned flags,
+                    const stance_result **out, stance_error *err);
+
+/* Segment only: sentences with offsets, label -1 and probs NULL. */
+int stance_segment(stance_session *s, const char *text, size_t len, unsigned flags,
+                   const stance_result **out, stance_error *err);
+
+/* The normalised tokens of one sentence, separated by single spaces, as the
+ * feature extractor sees them (for inspection and tests).  Owned by the
+ * session, valid until its next call. */
+int stance_tokens(stance_session *s, const char *text, size_t len, const char **out,
+                  stance_error *err);
+
+/* ---------------------------------------------------------------- corpus */
+
+typedef struct stance_corpus stance_corpus;
+
+int stance_corpus_new(stance_corpus **out);
+void stance_corpus_free(stance_corpus *c);
+
+/* Read a labelled corpus file and append its records: TSV with a header that
+ * has `label` and `text` columns (other columns are kept as metadata), or
+ * JSON Lines with `label` and `text` fields (by the name ending in .jsonl);
+ * either may be gzip-compressed (.gz).  Exact duplicates (same label and
+ * text, also across files) are dropped and counted.  A malformed record is an
+ * error naming file and line; nothing is appended from a file that fails. */
+int stance_corpus_add_file(stance_corpus *c, const char *path, stance_error *err);
+
+/* Append one record (no metadata).  Copies both strings.  The same duplicate
+ * rule applies; *added (may be NULL) says whether it was kept. */
+int stance_corpus_add(stance_corpus *c, const char *label, const char *text, int *added,
+                      stance_error *err);
+
+size_t stance_corpus_size(const stance_corpus *c);
+size_t stance_corpus_duplicates(const stance_corpus *c);
+const char *stance_corpus_text(const stance_corpus *c, size_t i);
+const char *stance_corpus_label(const stance_corpus *c, size_t i);
+/* The value of metadata column `name` for record i, or NULL. */
+const char *stance_corpus_field(const stance_corpus *c, size_t i, const char *name);
+
+/* -------------------------------------------------------------- training */
+
+typedef enum stance_kernel {
+    STANCE_KERNEL_LINEAR = 0,
+    STANCE_KERNEL_RBF = 1
+} stance_kernel;
+
+typedef enum stance_solver {
+    STANCE_SOLVER_AUTO = 0,    /* libsvm below large_corpus sentences, else liblinear */
+    STANCE_SOLVER_LIBSVM = 1,
+    STANCE_SOLVER_LIBLINEAR = 2
+} stance_solver;
+
+typedef struct stance_train_params {
+    stance_kernel kernel;      /* default linear */
+    stance_solver solver;      /* default auto */
+    double C;                  /* default 1 */
+    double gamma;              /* RBF only; 0 means 1/features */
+    int balanced;              /* class weights n/(k*n_c); default 1 */
+    int word_ngram_max;        /* 1..3, default 2 */
+    int char_ngram_min;        /* default 2; 0 disables character n-grams */
+    int char_ngram_max;        /* default 5 */
+    int hash_bits;             /* log2 of the bucket count, 16..24, default 22 */
+    uint32_t hash_seed;        /* default 0x5eed */
+    int min_df;                /* drop features seen in fewer sentences; default 2 */
+    int cv_folds;              /* 0: none; else k-fold metrics recorded in the model */
+    const char *group_by;      /* metadata column: no group in two folds; NULL */
+    int grid;                  /* choose C (and gamma) by cross-validation */
+    uint64_t seed;             /* folds, shuffles, probability calibration; default 1 */
+    size_t large_corpus;       /* auto solver switch point; default 50000 */
+    int threads;               /* for cross-validation folds; default 1 */
+} stance_train_params;
+
+void stance_train_params_default(stance_train_params *p);
+
+/* Evaluation results: per-class precision, recall, F1 and support, accuracy,
+ * macro and weighted averages and the confusion matrix. */
+typedef struct stance_metrics {
+    int nlabels;
+    char **labels;        /* nlabels names */
+    long *confusion;      /* nlabels*nlabels, row = gold, column = predicted */
+    double *precision, *recall, *f1;
+    long *support;
+    long total;
+    double accuracy;
+    double macro_precision, macro_recall, macro_f1;
+    double weighted_precision, weighted_recall, weighted_f1;
+} stance_metrics;
+
+void stance_metrics_free(stance_metrics *mt);
+
+/* A progress callback for long training; may be NULL.  `what` is a static
+ * description, done/total count units of work. */
+typedef void (*stance_progress_fn)(void *ctx, const char *what, long done, long total);
+
+/* Train a model on the corpus.  With p->cv_folds > 0 the k-fold metrics are
+ * also stored in the model and returned through cv (may be NULL; caller frees
+ * with stance_metrics_free).  Deterministic: the same corpus, parameters and
+ * seed give a byte-identical model file.  `sources` names the corpus files
+ * for the provenance record (may be NULL). */
+int stance_train(const stance_corpus *c, const stance_train_params *p,
+                 const char *const *sources, size_t nsources,
+                 stance_progress_fn progress, void *progress_ctx,
+                 stance_model **out, stance_metrics **cv, stance_error *err);
+
+/* Classify every record of the corpus with the model and compare with its
+ * labels.  Gold labels the model does not know count as errors in their own
+ * row. */
+int stance_evaluate(const stance_model *m, const stance_corpus *c,
+                    stance_metrics **out, stance_error *err);
+
+/* The metrics as a JSON object; caller frees. */
+char *stance_metrics_json(const stance_metrics *mt);
+
+/* ----------------------------------------------------------- JSON Lines */
+
+/* One member of a parsed JSON object: raw byte spans into the parsed line. */
+typedef struct stance_json_member {
+    const char *key;   /* the key, without quotes, still escaped */
+    size_t key_len;
+    const char *value; /* the raw value text as in the input (string incl. quotes) */
+    size_t value_len;
+    int is_string;
+} stance_json_member;
+
+/* Parse one JSON object (a JSON Lines record) of len bytes, checking the whole
+ * syntax and nesting (depth up to 64).  Fills up to cap members, *n gets the
+ * total count.  Nothing is allocated; spans point into line. */
+int stance_json_parse_object(const char *line, size_t len, stance_json_member *members,
+                             size_t cap, size_t *n, stance_error *err);
+
+/* Decode a JSON string value (with its quotes) into newly allocated UTF-8.
+ * *out is owned by the caller; *out_len excludes the added NUL. */
+int stance_json_decode_string(const char *value, size_t len, char **out, size_t *out_len,
+                              stance_error *err);
+
+/* Append text as a JSON string (with quotes) to a growable buffer.  *buf is
+ * realloc'ed; *len and *cap track it. */
+int stance_json_append_string(char **buf, size_t *len, size_t *cap, const char *text,
+                              size_t text_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* STANCE_H */

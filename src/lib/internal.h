@@ -1,0 +1,279 @@
+/*
+ * internal.h - what the library's modules share with each other and with the
+ * unit tests, and nobody else.  Symbols here are hidden from libstance.so.
+ *
+ * Module map (one folder per pipeline stage):
+ *   text/       bytes -> validated UTF-8 (U+FFFD repair, NUL = binary)
+ *   sentences/  UTF-8 -> sentence spans (ICU ubrk over UText, no UTF-16 copy)
+ *   tokens/     sentence -> normalised tokens (utf8proc NFKC+casefold, ICU words)
+ *   features/   tokens -> hashed n-gram counts -> sublinear tf-idf, L2 normalised
+ *   svm/        features -> pairwise decision values -> probabilities
+ *   model/      the model in memory, and model_file.c: its bytes on disk
+ *   corpus/     labelled corpus files (TSV, JSON Lines, gzip)
+ *   train/      training, cross-validation, grid search
+ *   eval/       precision, recall, F1, confusion matrix
+ *   util/       errors, growable buffers, JSON, SHA-256, PRNG
+ */
+#ifndef STANCE_INTERNAL_H
+#define STANCE_INTERNAL_H
+
+#include "stance.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#if defined(__GNUC__)
+#define STANCE_HIDDEN __attribute__((visibility("hidden")))
+#define STANCE_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define STANCE_HIDDEN
+#define STANCE_PRINTF(a, b)
+#endif
+
+/* ------------------------------------------------------------------ util */
+
+/* Fill err (may be NULL) with code and a formatted message; returns code. */
+STANCE_HIDDEN int st_error(stance_error *err, int code, const char *fmt, ...) STANCE_PRINTF(3, 4);
+
+/* A growable byte buffer; always NUL-terminated when data != NULL. */
+typedef struct st_buf {
+    char *data;
+    size_t len, cap;
+} st_buf;
+STANCE_HIDDEN int st_buf_reserve(st_buf *b, size_t extra);
+STANCE_HIDDEN int st_buf_append(st_buf *b, const void *p, size_t n);
+STANCE_HIDDEN int st_buf_printf(st_buf *b, const char *fmt, ...) STANCE_PRINTF(2, 3);
+STANCE_HIDDEN void st_buf_free(st_buf *b);
+
+/* strdup that returns NULL on NULL input or on failure. */
+STANCE_HIDDEN char *st_strdup(const char *s);
+STANCE_HIDDEN char *st_strndup(const char *s, size_t n);
+
+/* SHA-256. */
+typedef struct st_sha256 {
+    uint32_t h[8];
+    uint64_t nbytes;
+    unsigned char block[64];
+    size_t fill;
+} st_sha256;
+STANCE_HIDDEN void st_sha256_init(st_sha256 *c);
+STANCE_HIDDEN void st_sha256_update(st_sha256 *c, const void *p, size_t n);
+STANCE_HIDDEN void st_sha256_final(st_sha256 *c, unsigned char out[32]);
+STANCE_HIDDEN void st_sha256_hex(const void *p, size_t n, char out[65]);
+
+/* splitmix64-seeded xoshiro256** : deterministic across platforms. */
+typedef struct st_rng { uint64_t s[4]; } st_rng;
+STANCE_HIDDEN void st_rng_seed(st_rng *r, uint64_t seed);
+STANCE_HIDDEN uint64_t st_rng_next(st_rng *r);
+STANCE_HIDDEN uint64_t st_rng_below(st_rng *r, uint64_t n); /* uniform in [0,n) */
+
+/* Read a whole file, transparently gunzipping when it starts with the gzip
+ * magic (concatenated members too).  A truncated or corrupt gzip stream is
+ * STANCE_ERR_FORMAT naming the file.  max_bytes 0 means no limit; over it is
+ * STANCE_ERR_TOOBIG. *out is malloc'ed and NUL-terminated. */
+STANCE_HIDDEN int st_read_file(const char *path, size_t max_bytes, char **out, size_t *out_len,
+                               stance_error *err);
+
+/* ------------------------------------------------------------------ text */
+
+/* Copy src into dst (capacity >= 3*len+1), replacing each invalid UTF-8
+ * sequence by U+FFFD.  map (capacity >= 3*len+1, may be NULL) receives, for
+ * each output byte, the source offset it came from, and map[out_len] = len.
+ * Returns the output length; *ninvalid counts replacements; *has_nul is set
+ * if a NUL byte occurs. */
+STANCE_HIDDEN size_t st_utf8_repair(const char *src, size_t len, char *dst, uint32_t *map,
+                                    size_t *ninvalid, int *has_nul);
+
+/* Non-zero when the bytes are valid UTF-8 with no NUL. */
+STANCE_HIDDEN int st_utf8_valid(const char *s, size_t len);
+
+/* ------------------------------------------------------------- sentences */
+
+typedef struct st_span { size_t start, end; } st_span;
+
+typedef struct st_segmenter st_segmenter;
+STANCE_HIDDEN int st_segmenter_new(st_segmenter **out, stance_error *err);
+STANCE_HIDDEN void st_segmenter_free(st_segmenter *sg);
+/* Split valid UTF-8 text into sentence spans (byte offsets into text).  Line
+ * breaks end sentences unless `wrapped`, where a single line break is a space
+ * and a blank line ends a paragraph.  Whitespace-only spans are dropped and
+ * spans are trimmed of surrounding white space.  *spans is owned by sg and
+ * valid until the next call. */
+STANCE_HIDDEN int st_segment(st_segmenter *sg, const char *text, size_t len, int wrapped,
+                             const st_span **spans, size_t *n, stance_error *err);
+
+/* ---------------------------------------------------------------- tokens */
+
+/* utf8proc options used for normalisation; recorded in the model. */
+#define ST_NORM_FLAGS_V1 0x1u /* NFKC + case folding + ignore default ignorables */
+
+typedef struct st_tokenizer st_tokenizer;
+STANCE_HIDDEN int st_tokenizer_new(st_tokenizer **out, stance_error *err);
+STANCE_HIDDEN void st_tokenizer_free(st_tokenizer *tk);
+/* Normalise one sentence and split it into word, number and ideographic
+ * tokens.  On success tokens[i] points at tok_len[i] bytes inside a buffer
+ * owned by tk, valid until the next call. */
+STANCE_HIDDEN int st_tokenize(st_tokenizer *tk, const char *text, size_t len,
+                              const char *const **tokens, const size_t **tok_len, size_t *n,
+                              stance_error *err);
+
+/* -------------------------------------------------------------- features */
+
+typedef struct st_feat_config {
+    uint32_t hash_seed;
+    uint8_t hash_bits;       /* buckets = 1 << hash_bits */
+    uint8_t word_ngram_max;  /* 1..3 */
+    uint8_t char_ngram_min;  /* 0 = no character n-grams */
+    uint8_t char_ngram_max;
+    uint32_t norm_flags;     /* ST_NORM_FLAGS_V1 */
+    uint8_t sublinear_tf;    /* 1: 1+log(tf) */
+} st_feat_config;
+
+/* A sparse vector: feature indices ascending, values L2-normalised. */
+typedef struct st_fvec {
+    uint32_t *index;
+    double *value;
+    size_t n, cap;
+} st_fvec;
+STANCE_HIDDEN void st_fvec_free(st_fvec *v);
+
+/* Bucket counts for one sentence, before the vocabulary is known. */
+typedef struct st_counter st_counter;
+STANCE_HIDDEN int st_counter_new(st_counter **out);
+STANCE_HIDDEN void st_counter_free(st_counter *c);
+/* Count the hashed n-grams of the tokens into c (cleared first).  Returns the
+ * number of distinct buckets; buckets()/counts() read them back. */
+STANCE_HIDDEN int st_count_features(st_counter *c, const st_feat_config *fc,
+                                    const char *const *tokens, const size_t *tok_len, size_t n);
+STANCE_HIDDEN size_t st_counter_size(const st_counter *c);
+STANCE_HIDDEN const uint32_t *st_counter_buckets(const st_counter *c);
+STANCE_HIDDEN const uint32_t *st_counter_counts(const st_counter *c);
+
+/* Vocabulary: sorted bucket ids -> dense feature index, with IDF weights. */
+typedef struct st_vocab {
+    uint32_t n;          /* features */
+    uint32_t *bucket;    /* n, strictly ascending, < 1 << hash_bits */
+    double *idf;         /* n, > 0 */
+    /* lookup table, built by st_vocab_index (not stored in the file) */
+    uint32_t *slot_key;  /* bucket + 1, 0 = empty */
+    uint32_t *slot_val;
+    uint32_t mask;
+} st_vocab;
+STANCE_HIDDEN int st_vocab_index(st_vocab *v);
+STANCE_HIDDEN void st_vocab_free(st_vocab *v);
+/* Dense index of a bucket, or UINT32_MAX when not in the vocabulary. */
+STANCE_HIDDEN uint32_t st_vocab_find(const st_vocab *v, uint32_t bucket);
+/* counts -> tf-idf vector over the vocabulary (sorted, L2-normalised). */
+STANCE_HIDDEN int st_vectorize(const st_counter *c, const st_feat_config *fc, const st_vocab *v,
+                               st_fvec *out);
+
+/* ------------------------------------------------------------------- svm */
+
+/* The classifier: pairwise (one-vs-one) decision functions with Platt
+ * sigmoids, coupled into class probabilities as libsvm does.  Pair p of
+ * classes (i, j), i < j, is numbered in the order (0,1), (0,2) ... (0,k-1),
+ * (1,2) ...; a positive decision value votes for i. */
+typedef struct st_svm {
+    int nclass;
+    int npairs;          /* nclass*(nclass-1)/2 */
+    int kernel;          /* stance_kernel */
+    double gamma;        /* RBF */
+    double *rho;         /* npairs: f_p(x) = w_p . x - rho_p */
+    double *probA, *probB; /* npairs: P(i | i or j) = 1 / (1 + exp(A f + B)) */
+    /* linear: nfeat * npairs weights, feature-major (w[f * npairs + p]) */
+    uint32_t nfeat;
+    double *w;
+    /* RBF: support vectors, grouped by class (nsv_class[c] each) */
+    uint32_t nsv;
+    uint32_t *nsv_class;   /* nclass */
+    double *sv_coef;       /* (nclass - 1) * nsv, libsvm layout */
+    uint64_t *sv_start;    /* nsv + 1 offsets into sv_index / sv_value */
+    uint32_t *sv_index;    /* feature indices, ascending within a vector */
+    double *sv_value;
+} st_svm;
+
+STANCE_HIDDEN void st_svm_free(st_svm *s);
+/* Pairwise decision values (npairs) for x. */
+STANCE_HIDDEN void st_svm_decision(const st_svm *s, const st_fvec *x, double *dec);
+/* Class probabilities (nclass) from decision values; returns the argmax. The
+ * scratch must hold nclass*nclass + nclass doubles. */
+STANCE_HIDDEN int st_svm_probability(const st_svm *s, const double *dec, double *prob,
+                                     double *scratch);
+
+/* Training problem handed to the solvers. */
+typedef struct st_problem {
+    size_t n;
+    const st_fvec *x;   /* n vectors */
+    const int *y;       /* n labels in [0, nclass) */
+    int nclass;
+    uint32_t nfeat;
+} st_problem;
+
+typedef struct st_svm_params {
+    int kernel;
+    int solver;         /* STANCE_SOLVER_LIBSVM or _LIBLINEAR (resolved) */
+    double C, gamma;
+    const double *class_weight; /* nclass, or NULL */
+    int probability;    /* fit the Platt sigmoids */
+    uint64_t seed;
+} st_svm_params;
+
+/* Train; the result owns all its memory (nothing points into prob). */
+STANCE_HIDDEN int st_svm_train(const st_problem *prob, const st_svm_params *par, st_svm **out,
+                               stance_error *err);
+
+/* Test hook: train with libsvm and return both our folded classifier and
+ * libsvm's own probability estimates for each x in `test` (ntest*nclass,
+ * row-major, our class order). */
+STANCE_HIDDEN int st_svm_reference_probabilities(const st_problem *prob, const st_svm_params *par,
+                                                 const st_fvec *test, size_t ntest,
+                                                 st_svm **out, double *ref_probs,
+                                                 stance_error *err);
+
+/* ----------------------------------------------------------------- model */
+
+typedef struct st_source {
+    char *name;          /* as given on the command line */
+    char sha256[65];     /* hex */
+    uint64_t records;    /* records kept from this file */
+    uint64_t *per_label; /* nlabels */
+} st_source;
+
+typedef struct st_train_record {
+    int kernel, solver, balanced, grid, cv_folds;
+    double C, gamma;
+    uint64_t seed;
+    uint32_t min_df;
+    char *group_by;      /* may be NULL */
+    uint64_t sentences, duplicates;
+} st_train_record;
+
+struct stance_model {
+    int nlabels;
+    char **labels;       /* sorted, distinct, non-empty */
+    st_feat_config fc;
+    st_vocab vocab;
+    st_svm *svm;
+    st_train_record train;
+    stance_metrics *cv;  /* may be NULL */
+    size_t nsources;
+    st_source *sources;
+    char id[17];
+};
+
+STANCE_HIDDEN stance_model *st_model_alloc(void);
+
+/* model_file.c: the only code that knows the file's bytes. */
+STANCE_HIDDEN int st_model_encode(const stance_model *m, unsigned char **out, size_t *len,
+                                  stance_error *err);
+STANCE_HIDDEN int st_model_decode(const unsigned char *data, size_t len, const char *name,
+                                  stance_model **out, stance_error *err);
+
+/* ------------------------------------------------------------------ eval */
+
+STANCE_HIDDEN int st_metrics_new(int nlabels, const char *const *labels, stance_metrics **out);
+STANCE_HIDDEN void st_metrics_add(stance_metrics *mt, int gold, int pred);
+STANCE_HIDDEN void st_metrics_finish(stance_metrics *mt);
+
+#endif /* STANCE_INTERNAL_H */
