@@ -54,6 +54,10 @@ typedef struct stance_error {
     char msg[512];  /* "FILE:LINE: what is wrong", or a plain sentence */
 } stance_error;
 
+/* "stance 0.1.0 (libsvm 324, liblinear 230, ICU 72.1, utf8proc 2.8.0, zlib
+ * 1.2.13)": the versions this library runs with.  Static storage. */
+const char *stance_versions(void);
+
 /* A static English name for a status ("malformed model file", ...). */
 const char *stance_status_name(int status);
 
@@ -137,6 +141,16 @@ int stance_segment(stance_session *s, const char *text, size_t len, unsigned fla
  * session, valid until its next call. */
 int stance_tokens(stance_session *s, const char *text, size_t len, const char **out,
                   stance_error *err);
+
+/* ----------------------------------------------------------------- input */
+
+/* Read a whole file, or standard input for "-", gunzipping transparently when
+ * it starts with the gzip magic (concatenated members too).  A truncated or
+ * corrupt gzip stream is STANCE_ERR_FORMAT naming the file; more than
+ * max_bytes (0: no limit) of content is STANCE_ERR_TOOBIG.  *out is
+ * NUL-terminated and owned by the caller (free()). */
+int stance_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
+                     stance_error *err);
 
 /* ---------------------------------------------------------------- corpus */
 
@@ -236,8 +250,12 @@ int stance_train(const stance_corpus *c, const stance_train_params *p,
 int stance_evaluate(const stance_model *m, const stance_corpus *c,
                     stance_metrics **out, stance_error *err);
 
-/* The metrics as a JSON object; caller frees. */
+/* The metrics as a JSON object; caller frees.  NULL when out of memory. */
 char *stance_metrics_json(const stance_metrics *mt);
+
+/* The metrics as a plain-text report (per-class table, averages, confusion
+ * matrix); caller frees.  NULL when out of memory. */
+char *stance_metrics_text(const stance_metrics *mt);
 
 /* ----------------------------------------------------------- JSON Lines */
 

@@ -197,7 +197,7 @@ STANCE_HIDDEN void st_svm_free(st_svm *s);
 /* Pairwise decision values (npairs) for x. */
 STANCE_HIDDEN void st_svm_decision(const st_svm *s, const st_fvec *x, double *dec);
 /* Class probabilities (nclass) from decision values; returns the argmax. The
- * scratch must hold nclass*nclass + nclass doubles. */
+ * scratch must hold 2 * nclass * nclass doubles. */
 STANCE_HIDDEN int st_svm_probability(const st_svm *s, const double *dec, double *prob,
                                      double *scratch);
 
@@ -217,6 +217,7 @@ typedef struct st_svm_params {
     const double *class_weight; /* nclass, or NULL */
     int probability;    /* fit the Platt sigmoids */
     uint64_t seed;
+    int threads;        /* class pairs trained in parallel */
 } st_svm_params;
 
 /* Train; the result owns all its memory (nothing points into prob). */

@@ -91,7 +91,7 @@ f=$(mk id1 "$H" "a1${T}restraint${T}en${T}news${T}x-1${T}$S2")
 expect "duplicate id across files" 1 "$g:2: duplicate id 'a1' (first at $f:2)" "$f" "$g"
 
 f=$(mk fields "$H" "a1${T}neutral${T}en${T}news${T}x-1${T}$S1${T}extra")
-expect1 "7 fields" "$f:2: expected 6 fields, got 8" "$f"
+expect1 "7 fields" "$f:2: expected 6 fields, got 7" "$f"
 
 valid=$(mk valid "$H" \
     "en-1${T}condemnation${T}en${T}official${T}gaza-2024-strike${T}$S1" \

@@ -1,0 +1,68 @@
+/* cli.h - what the subcommands share.  The CLI sees only the public header. */
+#ifndef STANCE_CLI_H
+#define STANCE_CLI_H
+
+#include "stance.h"
+
+#include <stdio.h>
+
+/* Exit codes, documented in the README and in `stance --help`. */
+enum {
+    EXIT_OK = 0,      /* success */
+    EXIT_CHECK = 1,   /* a requested check failed, or some documents failed */
+    EXIT_USAGE = 2,   /* bad command line */
+    EXIT_DATA = 3,    /* bad input data or model */
+    EXIT_IO = 4       /* a file could not be read or written */
+};
+
+/* The one mapping from library statuses to exit codes. */
+int cli_exit_code(int status);
+
+/* Print "stance CMD: msg" on stderr. */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Resolve -m (NULL: the default model) and load it; prints the error. */
+int cli_load_model(const char *cmd, const char *path, stance_model **out);
+
+/* The default model's path, or NULL if none is found. Static storage. */
+const char *cli_default_model_path(void);
+
+/* Parse a non-negative integer / a finite double option strictly. */
+int cli_parse_long(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out);
+int cli_parse_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
+                     double *out);
+
+/* Flush stdout and report a write error (closed pipe, full disk). */
+int cli_finish_stdout(const char *cmd);
+
+/* Append a JSON string to a growable buffer (aborts the command on OOM via
+ * the return value). */
+int cli_json_str(char **buf, size_t *len, size_t *cap, const char *s, size_t n);
+
+typedef int (*cli_cmd_fn)(int argc, char **argv);
+
+int cmd_classify(int argc, char **argv);
+int cmd_segment(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+
+
+
+/* A growable output buffer for records built before they are written. */
+typedef struct cli_buf {
+    char *data;
+    size_t len, cap;
+} cli_buf;
+int cli_buf_printf(cli_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_buf_put(cli_buf *b, const char *s, size_t n);
+int cli_buf_json(cli_buf *b, const char *s, size_t n); /* a JSON string */
+void cli_buf_free(cli_buf *b);
+
+/* One classified sentence as a JSON object (no newline):
+ * {"doc":..,"sentence":i,"start":..,"end":..,"label":..,"probs":{..},"text":..} */
+int cli_sentence_json(cli_buf *b, const char *doc, size_t doc_len, size_t index,
+                      const stance_sentence *s, const stance_model *m, const char *text,
+                      int with_probs, int with_doc);
+#endif

@@ -1,0 +1,89 @@
+/* output.c - record formatting shared by classify and score. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_buf_put(cli_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (b->len + n + 1 > cap)
+            cap *= 2;
+        char *p = realloc(b->data, cap);
+        if (!p)
+            return -1;
+        b->data = p;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int cli_buf_printf(cli_buf *b, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -1;
+    if ((size_t)n < sizeof small)
+        return cli_buf_put(b, small, (size_t)n);
+    char *big = malloc((size_t)n + 1);
+    if (!big)
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    int rc = cli_buf_put(b, big, (size_t)n);
+    free(big);
+    return rc;
+}
+
+int cli_buf_json(cli_buf *b, const char *s, size_t n)
+{
+    return stance_json_append_string(&b->data, &b->len, &b->cap, s, n) ? -1 : 0;
+}
+
+void cli_buf_free(cli_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+int cli_sentence_json(cli_buf *b, const char *doc, size_t doc_len, size_t index,
+                      const stance_sentence *s, const stance_model *m, const char *text,
+                      int with_probs, int with_doc)
+{
+    int rc = cli_buf_put(b, "{", 1);
+    if (with_doc) {
+        rc |= cli_buf_put(b, "\"doc\":", 6);
+        rc |= cli_buf_json(b, doc, doc_len);
+        rc |= cli_buf_put(b, ",", 1);
+    }
+    rc |= cli_buf_printf(b, "\"sentence\":%zu,\"start\":%zu,\"end\":%zu,\"label\":", index,
+                         s->start, s->end);
+    const char *label = stance_model_label(m, s->label);
+    rc |= cli_buf_json(b, label, strlen(label));
+    if (with_probs) {
+        rc |= cli_buf_put(b, ",\"probs\":{", 10);
+        for (int k = 0; k < stance_model_nlabels(m); k++) {
+            const char *l = stance_model_label(m, k);
+            if (k)
+                rc |= cli_buf_put(b, ",", 1);
+            rc |= cli_buf_json(b, l, strlen(l));
+            rc |= cli_buf_printf(b, ":%.6f", s->probs[k]);
+        }
+        rc |= cli_buf_put(b, "}", 1);
+    }
+    rc |= cli_buf_put(b, ",\"text\":", 8);
+    rc |= cli_buf_json(b, text + s->start, s->end - s->start);
+    rc |= cli_buf_put(b, "}", 1);
+    return rc ? -1 : 0;
+}

@@ -1,0 +1,227 @@
+/* session.c - the pipeline end to end for one document, in a per-thread
+ * workspace: text -> sentences -> tokens -> features -> SVM.  Nothing here
+ * allocates per sentence or per token once the buffers have grown to fit. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct stance_session {
+    const stance_model *m;
+    st_segmenter *sg;
+    st_tokenizer *tk;
+    st_counter *ctr;
+    st_fvec vec;
+    char *clean;           /* repaired copy of the document */
+    uint32_t *map;         /* clean offset -> caller offset */
+    size_t clean_cap;
+    stance_sentence *sent;
+    size_t sent_cap;
+    double *probs;         /* nlabels per sentence */
+    double *dec, *scratch;
+    st_buf tokens;
+    stance_result res;
+};
+
+int stance_session_new(const stance_model *m, stance_session **out, stance_error *err)
+{
+    *out = NULL;
+    stance_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+    s->m = m;
+    int rc = st_segmenter_new(&s->sg, err);
+    if (!rc)
+        rc = st_tokenizer_new(&s->tk, err);
+    if (!rc && st_counter_new(&s->ctr))
+        rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+    if (!rc && m) {
+        int k = m->nlabels, np = m->svm->npairs;
+        s->dec = malloc((np ? np : 1) * sizeof *s->dec);
+        s->scratch = malloc(2 * (size_t)k * k * sizeof *s->scratch);
+        if (!s->dec || !s->scratch)
+            rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+    }
+    if (rc) {
+        stance_session_free(s);
+        return rc;
+    }
+    *out = s;
+    return STANCE_OK;
+}
+
+void stance_session_free(stance_session *s)
+{
+    if (!s)
+        return;
+    st_segmenter_free(s->sg);
+    st_tokenizer_free(s->tk);
+    st_counter_free(s->ctr);
+    st_fvec_free(&s->vec);
+    free(s->clean);
+    free(s->map);
+    free(s->sent);
+    free(s->probs);
+    free(s->dec);
+    free(s->scratch);
+    st_buf_free(&s->tokens);
+    free(s);
+}
+
+/* For hard-wrapped text: a line break alone (white space around it, but no
+ * second line break) becomes a space; blank lines still end paragraphs.  The
+ * replacement keeps every byte offset. */
+static void unwrap(char *t, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (t[i] != ' ' && t[i] != '\t' && t[i] != '\r' && t[i] != '\n') {
+            i++;
+            continue;
+        }
+        size_t j = i, breaks = 0;
+        while (j < n && (t[j] == ' ' || t[j] == '\t' || t[j] == '\r' || t[j] == '\n'))
+            breaks += t[j++] == '\n';
+        if (breaks == 1 && i > 0 && j < n)
+            for (size_t k = i; k < j; k++)
+                if (t[k] == '\n' || t[k] == '\r')
+                    t[k] = ' ';
+        i = j;
+    }
+}
+
+static int prepare(stance_session *s, const char *text, size_t len, unsigned flags,
+                   const st_span **spans, size_t *n, stance_error *err)
+{
+    if (len >= UINT32_MAX / 3)
+        return st_error(err, STANCE_ERR_TOOBIG, "document of %zu bytes is over the 1 GiB limit",
+                        len);
+    size_t need = 3 * len + 1;
+    if (need > s->clean_cap) {
+        char *c = realloc(s->clean, need);
+        if (!c)
+            return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        s->clean = c;
+        uint32_t *mp = realloc(s->map, need * sizeof *mp);
+        if (!mp)
+            return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        s->map = mp;
+        s->clean_cap = need;
+    }
+    int has_nul = 0;
+    size_t ninvalid = 0;
+    size_t clen = st_utf8_repair(text, len, s->clean, s->map, &ninvalid, &has_nul);
+    if (has_nul)
+        return st_error(err, STANCE_ERR_BINARY, "binary content (NUL byte)");
+    if (flags & STANCE_WRAPPED)
+        unwrap(s->clean, clen);
+    s->res.invalid_utf8 = ninvalid;
+    return st_segment(s->sg, s->clean, clen, (flags & STANCE_WRAPPED) != 0, spans, n, err);
+}
+
+static int reserve_sentences(stance_session *s, size_t n, int k)
+{
+    if (n <= s->sent_cap)
+        return STANCE_OK;
+    size_t cap = s->sent_cap ? s->sent_cap : 64;
+    while (cap < n)
+        cap *= 2;
+    stance_sentence *p = realloc(s->sent, cap * sizeof *p);
+    if (!p)
+        return STANCE_ERR_NOMEM;
+    s->sent = p;
+    if (k) {
+        double *q = realloc(s->probs, cap * (size_t)k * sizeof *q);
+        if (!q)
+            return STANCE_ERR_NOMEM;
+        s->probs = q;
+    }
+    s->sent_cap = cap;
+    return STANCE_OK;
+}
+
+int stance_segment(stance_session *s, const char *text, size_t len, unsigned flags,
+                   const stance_result **out, stance_error *err)
+{
+    *out = NULL;
+    const st_span *spans;
+    size_t n;
+    int rc = prepare(s, text, len, flags, &spans, &n, err);
+    if (rc)
+        return rc;
+    int k = s->m ? s->m->nlabels : 0;
+    if (reserve_sentences(s, n, k))
+        return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        s->sent[i].start = s->map[spans[i].start];
+        s->sent[i].end = s->map[spans[i].end];
+        s->sent[i].label = -1;
+        s->sent[i].probs = NULL;
+    }
+    s->res.n = n;
+    s->res.sentences = s->sent;
+    *out = &s->res;
+    return STANCE_OK;
+}
+
+int stance_classify(stance_session *s, const char *text, size_t len, unsigned flags,
+                    const stance_result **out, stance_error *err)
+{
+    *out = NULL;
+    const stance_model *m = s->m;
+    if (!m)
+        return st_error(err, STANCE_ERR_ARG, "this session has no model");
+    const st_span *spans;
+    size_t n;
+    int rc = prepare(s, text, len, flags, &spans, &n, err);
+    if (rc)
+        return rc;
+    const int k = m->nlabels;
+    if (reserve_sentences(s, n, k))
+        return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const char *const *tok;
+        const size_t *tlen;
+        size_t ntok;
+        rc = st_tokenize(s->tk, s->clean + spans[i].start, spans[i].end - spans[i].start, &tok,
+                         &tlen, &ntok, err);
+        if (rc)
+            return rc;
+        if (st_count_features(s->ctr, &m->fc, tok, tlen, ntok) < 0 ||
+            st_vectorize(s->ctr, &m->fc, &m->vocab, &s->vec))
+            return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        double *p = s->probs + i * (size_t)k;
+        st_svm_decision(m->svm, &s->vec, s->dec);
+        int label = st_svm_probability(m->svm, s->dec, p, s->scratch);
+        s->sent[i].start = s->map[spans[i].start];
+        s->sent[i].end = s->map[spans[i].end];
+        s->sent[i].label = label;
+        s->sent[i].probs = p;
+    }
+    s->res.n = n;
+    s->res.sentences = s->sent;
+    *out = &s->res;
+    return STANCE_OK;
+}
+
+int stance_tokens(stance_session *s, const char *text, size_t len, const char **out,
+                  stance_error *err)
+{
+    *out = NULL;
+    if (!st_utf8_valid(text, len))
+        return st_error(err, STANCE_ERR_FORMAT, "invalid UTF-8 or NUL byte");
+    const char *const *tok;
+    const size_t *tlen;
+    size_t ntok;
+    int rc = st_tokenize(s->tk, text, len, &tok, &tlen, &ntok, err);
+    if (rc)
+        return rc;
+    s->tokens.len = 0;
+    if (st_buf_append(&s->tokens, "", 0))
+        return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < ntok; i++)
+        if ((i && st_buf_append(&s->tokens, " ", 1)) || st_buf_append(&s->tokens, tok[i], tlen[i]))
+            return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+    *out = s->tokens.data;
+    return STANCE_OK;
+}

@@ -1,0 +1,374 @@
+/* features.c - the fifth stage: tokens -> hashed n-gram counts -> a sparse
+ * tf-idf vector.
+ *
+ * Feature kinds and their hashes:
+ *   word n-grams, n = 1..word_ngram_max: the token hashes combined in order;
+ *   character n-grams, n = char_ngram_min..char_ngram_max, over code points
+ *   of "<token>" (the angle brackets mark the word's edges).
+ * Each kind is salted differently so that, say, the word "us" and the
+ * character bigram "us" land in unrelated buckets.  Buckets are the top
+ * hash_bits bits of a 64-bit hash.  Nothing here allocates per token: the
+ * counter is an open-addressing table that is reused sentence after
+ * sentence. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------- hashing */
+
+#define M64 0xc6a4a7935bd1e995ULL
+
+static inline uint64_t load64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+/* A multiply-xorshift hash over bytes (after the Murmur2 64-bit design);
+ * byte-order independent, so models move between machines. */
+static uint64_t hash_bytes(const void *data, size_t len, uint64_t seed)
+{
+    const unsigned char *p = data;
+    uint64_t h = seed ^ (len * M64);
+    while (len >= 8) {
+        uint64_t k = load64(p);
+        k *= M64;
+        k ^= k >> 47;
+        k *= M64;
+        h ^= k;
+        h *= M64;
+        p += 8;
+        len -= 8;
+    }
+    if (len) {
+        uint64_t k = 0;
+        for (size_t i = 0; i < len; i++)
+            k |= (uint64_t)p[i] << (8 * i);
+        h ^= k;
+        h *= M64;
+    }
+    h ^= h >> 47;
+    h *= M64;
+    h ^= h >> 47;
+    return h;
+}
+
+static inline uint64_t mix2(uint64_t a, uint64_t b)
+{
+    uint64_t h = a * M64 ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
+    h ^= h >> 47;
+    h *= M64;
+    h ^= h >> 47;
+    return h;
+}
+
+/* ------------------------------------------------------------- counter */
+
+struct st_counter {
+    uint32_t *key;    /* bucket + 1; 0 = empty */
+    uint32_t *count;
+    uint32_t mask;
+    uint32_t *used;   /* slots in use, for clearing and reading back */
+    uint32_t *out_bucket, *out_count;
+    size_t n;
+};
+
+int st_counter_new(st_counter **out)
+{
+    *out = NULL;
+    st_counter *c = calloc(1, sizeof *c);
+    if (!c)
+        return STANCE_ERR_NOMEM;
+    size_t size = 4096;
+    c->key = calloc(size, sizeof *c->key);
+    c->count = calloc(size, sizeof *c->count);
+    c->used = malloc(size * sizeof *c->used);
+    c->out_bucket = malloc(size * sizeof *c->out_bucket);
+    c->out_count = malloc(size * sizeof *c->out_count);
+    if (!c->key || !c->count || !c->used || !c->out_bucket || !c->out_count) {
+        st_counter_free(c);
+        return STANCE_ERR_NOMEM;
+    }
+    c->mask = (uint32_t)size - 1;
+    *out = c;
+    return STANCE_OK;
+}
+
+void st_counter_free(st_counter *c)
+{
+    if (!c)
+        return;
+    free(c->key);
+    free(c->count);
+    free(c->used);
+    free(c->out_bucket);
+    free(c->out_count);
+    free(c);
+}
+
+static void counter_clear(st_counter *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        c->key[c->used[i]] = 0;
+    c->n = 0;
+}
+
+static int counter_grow(st_counter *c)
+{
+    size_t size = ((size_t)c->mask + 1) * 2;
+    if (size > (1u << 30))
+        return STANCE_ERR_TOOBIG;
+    uint32_t *key = calloc(size, sizeof *key), *count = calloc(size, sizeof *count);
+    uint32_t *used = malloc(size * sizeof *used);
+    uint32_t *ob = malloc(size * sizeof *ob), *oc = malloc(size * sizeof *oc);
+    if (!key || !count || !used || !ob || !oc) {
+        free(key), free(count), free(used), free(ob), free(oc);
+        return STANCE_ERR_NOMEM;
+    }
+    uint32_t mask = (uint32_t)size - 1;
+    for (size_t i = 0; i < c->n; i++) {
+        uint32_t s = c->used[i], k = c->key[s];
+        uint32_t j = (k * 0x9E3779B1u) & mask;
+        while (key[j])
+            j = (j + 1) & mask;
+        key[j] = k;
+        count[j] = c->count[s];
+        used[i] = j;
+    }
+    free(c->key), free(c->count), free(c->used), free(c->out_bucket), free(c->out_count);
+    c->key = key, c->count = count, c->used = used, c->out_bucket = ob, c->out_count = oc;
+    c->mask = mask;
+    return STANCE_OK;
+}
+
+static inline int counter_add(st_counter *c, uint32_t bucket)
+{
+    if ((c->n + 1) * 2 > (size_t)c->mask + 1 && counter_grow(c))
+        return STANCE_ERR_NOMEM;
+    uint32_t k = bucket + 1;
+    uint32_t j = (k * 0x9E3779B1u) & c->mask;
+    while (c->key[j]) {
+        if (c->key[j] == k) {
+            c->count[j]++;
+            return STANCE_OK;
+        }
+        j = (j + 1) & c->mask;
+    }
+    c->key[j] = k;
+    c->count[j] = 1;
+    c->used[c->n++] = j;
+    return STANCE_OK;
+}
+
+/* Length in bytes of the UTF-8 sequence starting with c (input is valid). */
+static inline size_t u8len(unsigned char c)
+{
+    return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+}
+
+#define SALT_WORD 0x776f7264ULL
+#define SALT_CHAR 0x63686172ULL
+
+int st_count_features(st_counter *c, const st_feat_config *fc, const char *const *tokens,
+                      const size_t *tok_len, size_t n)
+{
+    counter_clear(c);
+    const unsigned shift = 64u - fc->hash_bits;
+    const uint64_t wseed = SALT_WORD ^ ((uint64_t)fc->hash_seed << 32);
+    uint64_t h1 = 0, h2 = 0; /* hashes of the previous one and two tokens */
+    /* "<" + token + ">" with code point boundaries, reused across tokens */
+    unsigned char wbuf[512];
+    size_t cpos[130];
+    for (size_t t = 0; t < n; t++) {
+        uint64_t h = hash_bytes(tokens[t], tok_len[t], wseed);
+        if (counter_add(c, (uint32_t)(h >> shift)))
+            return STANCE_ERR_NOMEM;
+        if (fc->word_ngram_max >= 2 && t >= 1) {
+            uint64_t b = mix2(h1, h ^ 2);
+            if (counter_add(c, (uint32_t)(b >> shift)))
+                return STANCE_ERR_NOMEM;
+            if (fc->word_ngram_max >= 3 && t >= 2) {
+                uint64_t tri = mix2(mix2(h2, h1 ^ 3), h);
+                if (counter_add(c, (uint32_t)(tri >> shift)))
+                    return STANCE_ERR_NOMEM;
+            }
+        }
+        h2 = h1;
+        h1 = h;
+        if (fc->char_ngram_min == 0)
+            continue;
+        /* character n-grams over "<token>"; tokens are capped at 126 code
+         * points (URLs, digit runs), which bounds the work per token */
+        const unsigned char *tp = (const unsigned char *)tokens[t];
+        size_t ncp = 0, o = 1, i = 0;
+        wbuf[0] = '<';
+        cpos[ncp++] = 0;
+        while (i < tok_len[t] && ncp < 127) {
+            size_t w = u8len(tp[i]);
+            if (i + w > tok_len[t])
+                break;
+            cpos[ncp++] = o;
+            memcpy(wbuf + o, tp + i, w);
+            o += w;
+            i += w;
+        }
+        cpos[ncp++] = o;
+        wbuf[o++] = '>';
+        cpos[ncp] = o;
+        for (unsigned k = fc->char_ngram_min; k <= fc->char_ngram_max; k++) {
+            if (k > ncp)
+                break;
+            uint64_t cseed = SALT_CHAR + fc->hash_seed + k;
+            for (size_t i = 0; i + k <= ncp; i++) {
+                uint64_t g = hash_bytes(wbuf + cpos[i], cpos[i + k] - cpos[i], cseed);
+                if (counter_add(c, (uint32_t)(g >> shift)))
+                    return STANCE_ERR_NOMEM;
+            }
+        }
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        c->out_bucket[i] = c->key[c->used[i]] - 1;
+        c->out_count[i] = c->count[c->used[i]];
+    }
+    return (int)c->n;
+}
+
+size_t st_counter_size(const st_counter *c) { return c->n; }
+const uint32_t *st_counter_buckets(const st_counter *c) { return c->out_bucket; }
+const uint32_t *st_counter_counts(const st_counter *c) { return c->out_count; }
+
+/* ---------------------------------------------------------- vocabulary */
+
+int st_vocab_index(st_vocab *v)
+{
+    free(v->slot_key);
+    free(v->slot_val);
+    v->slot_key = v->slot_val = NULL;
+    size_t size = 16;
+    while (size < (size_t)v->n * 2 + 2)
+        size *= 2;
+    v->slot_key = calloc(size, sizeof *v->slot_key);
+    v->slot_val = malloc(size * sizeof *v->slot_val);
+    if (!v->slot_key || !v->slot_val)
+        return STANCE_ERR_NOMEM;
+    v->mask = (uint32_t)(size - 1);
+    for (uint32_t i = 0; i < v->n; i++) {
+        uint32_t k = v->bucket[i] + 1;
+        uint32_t j = (k * 0x9E3779B1u) & v->mask;
+        while (v->slot_key[j])
+            j = (j + 1) & v->mask;
+        v->slot_key[j] = k;
+        v->slot_val[j] = i;
+    }
+    return STANCE_OK;
+}
+
+uint32_t st_vocab_find(const st_vocab *v, uint32_t bucket)
+{
+    if (!v->slot_key)
+        return UINT32_MAX;
+    uint32_t k = bucket + 1;
+    uint32_t j = (k * 0x9E3779B1u) & v->mask;
+    while (v->slot_key[j]) {
+        if (v->slot_key[j] == k)
+            return v->slot_val[j];
+        j = (j + 1) & v->mask;
+    }
+    return UINT32_MAX;
+}
+
+void st_vocab_free(st_vocab *v)
+{
+    if (!v)
+        return;
+    free(v->bucket);
+    free(v->idf);
+    free(v->slot_key);
+    free(v->slot_val);
+    memset(v, 0, sizeof *v);
+}
+
+void st_fvec_free(st_fvec *v)
+{
+    if (!v)
+        return;
+    free(v->index);
+    free(v->value);
+    memset(v, 0, sizeof *v);
+}
+
+static int fvec_reserve(st_fvec *v, size_t n)
+{
+    if (n <= v->cap)
+        return STANCE_OK;
+    size_t cap = v->cap ? v->cap : 64;
+    while (cap < n)
+        cap *= 2;
+    uint32_t *ix = realloc(v->index, cap * sizeof *ix);
+    if (!ix)
+        return STANCE_ERR_NOMEM;
+    v->index = ix;
+    double *val = realloc(v->value, cap * sizeof *val);
+    if (!val)
+        return STANCE_ERR_NOMEM;
+    v->value = val;
+    v->cap = cap;
+    return STANCE_OK;
+}
+
+/* Insertion sort for the short runs typical of one sentence, otherwise a
+ * shell sort on (index, value) pairs: no allocation, deterministic. */
+static void sort_pairs(uint32_t *ix, double *val, size_t n)
+{
+    static const size_t gaps[] = {701, 301, 132, 57, 23, 10, 4, 1};
+    for (size_t g = 0; g < sizeof gaps / sizeof *gaps; g++) {
+        size_t gap = gaps[g];
+        for (size_t i = gap; i < n; i++) {
+            uint32_t k = ix[i];
+            double x = val[i];
+            size_t j = i;
+            while (j >= gap && ix[j - gap] > k) {
+                ix[j] = ix[j - gap];
+                val[j] = val[j - gap];
+                j -= gap;
+            }
+            ix[j] = k;
+            val[j] = x;
+        }
+    }
+}
+
+int st_vectorize(const st_counter *c, const st_feat_config *fc, const st_vocab *v,
+                 st_fvec *out)
+{
+    out->n = 0;
+    if (fvec_reserve(out, c->n ? c->n : 1))
+        return STANCE_ERR_NOMEM;
+    size_t m = 0;
+    double norm = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        uint32_t f = st_vocab_find(v, c->out_bucket[i]);
+        if (f == UINT32_MAX)
+            continue;
+        double tf = (double)c->out_count[i];
+        double x = (fc->sublinear_tf ? 1.0 + log(tf) : tf) * v->idf[f];
+        out->index[m] = f;
+        out->value[m] = x;
+        norm += x * x;
+        m++;
+    }
+    sort_pairs(out->index, out->value, m);
+    if (norm > 0) {
+        double inv = 1.0 / sqrt(norm);
+        for (size_t i = 0; i < m; i++)
+            out->value[i] *= inv;
+    }
+    out->n = m;
+    return STANCE_OK;
+}

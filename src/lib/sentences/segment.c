@@ -1,0 +1,197 @@
+/* segment.c - the second stage: valid UTF-8 -> sentence spans.
+ *
+ * ICU's sentence break iterator runs directly over the UTF-8 bytes through a
+ * UText (no UTF-16 copy of the document), with CLDR's English abbreviation
+ * suppressions ("en@ss=standard": "U.S. forces", "Mr. Lavrov").  CLDR ships
+ * no suppressions that cover Spanish and Russian press abbreviations well
+ * ("EE. UU.", "Sr.", "г.", "т.е."), so a small table of our own is applied on
+ * top: a break right after one of those tokens is not a sentence end unless
+ * a line break separates them. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unicode/ubrk.h>
+#include <unicode/utext.h>
+
+struct st_segmenter {
+    UBreakIterator *bi;
+    UText *ut;
+    st_span *spans;
+    size_t cap;
+};
+
+/* Abbreviations (with their final dot) that do not end a sentence. Case
+ * matters: "Sr." is an abbreviation, "SR." at the end of a sentence is not
+ * ours to guess. */
+static const char *const abbreviations[] = {
+    /* Spanish */
+    "Sr.", "Sra.", "Srta.", "Sres.", "Sras.", "Dr.", "Dra.", "Lic.", "Ing.", "Arq.", "Gral.",
+    "Cnel.", "Tte.", "Cap.", "Excmo.", "Excma.", "Ilmo.", "Ilma.", "Av.", "Avda.", "núm.",
+    "Núm.", "pág.", "págs.", "aprox.", "EE.", "UU.", "Ud.", "Uds.", "Vd.", "Vds.", "ej.",
+    "Dña.", "Dª.", "Mons.", "Pdte.", "Vda.", "art.", "Art.", "inc.", "col.", "Sto.", "Sta.",
+    /* Russian */
+    "г.", "гг.", "т.е.", "т.к.", "т.н.", "т.д.", "т.п.", "им.", "ул.", "д.", "св.", "др.",
+    "пр.", "стр.", "см.", "ст.", "тыс.", "млн.", "млрд.", "руб.", "долл.", "ок.", "вв.",
+    "н.э.", "т.", "г-н.", "гос.", "зам.", "ген.", "проф.", "акад.", "обл.", "р-н.", "пос.",
+    "напр.", "англ.", "рус.", "Г.", "Т.е.", "Им.", "Ул.", "Св.", "См.", "Ст.",
+    /* English ones ICU's list lacks */
+    "Gen.", "Lt.", "Col.", "Sgt.", "Capt.", "Adm.", "Sen.", "Rep.", "Gov.", "Amb.", "Hon.",
+    "Rev.", "approx.", "No.", "Nos.", "vs.", "Jan.", "Feb.", "Mar.", "Apr.", "Jun.", "Jul.",
+    "Aug.", "Sep.", "Sept.", "Oct.", "Nov.", "Dec.", "Mt.", "St.", "Ft.", "Jr.", "Sr.", "Messrs.",
+};
+
+static int is_space_at(const unsigned char *s, size_t len, size_t i, size_t *w)
+{
+    unsigned char c = s[i];
+    *w = 1;
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v')
+        return 1;
+    if (c == 0xC2 && i + 1 < len && (s[i + 1] == 0xA0 || s[i + 1] == 0x85)) {
+        *w = 2;
+        return 1;
+    }
+    if (c == 0xE2 && i + 2 < len && s[i + 1] == 0x80 &&
+        ((s[i + 2] >= 0x80 && s[i + 2] <= 0x8A) || s[i + 2] == 0xA8 || s[i + 2] == 0xA9 ||
+         s[i + 2] == 0xAF)) {
+        *w = 3;
+        return 1;
+    }
+    if (c == 0xE3 && i + 2 < len && s[i + 1] == 0x80 && s[i + 2] == 0x80) {
+        *w = 3;
+        return 1;
+    }
+    return 0;
+}
+
+/* Is byte i the last byte of a white-space character?  Returns its width. */
+static size_t space_before(const unsigned char *s, size_t i)
+{
+    if (i == 0)
+        return 0;
+    unsigned char c = s[i - 1];
+    size_t w;
+    if (c < 0x80)
+        return is_space_at(s, i, i - 1, &w) ? 1 : 0;
+    if (i >= 2 && is_space_at(s, i, i - 2, &w) && w == 2)
+        return 2;
+    if (i >= 3 && is_space_at(s, i, i - 3, &w) && w == 3)
+        return 3;
+    return 0;
+}
+
+static void trim(const char *text, size_t len, size_t *start, size_t *end)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t w;
+    while (*start < *end && is_space_at(s, len, *start, &w))
+        *start += w;
+    while (*end > *start && (w = space_before(s, *end)) > 0)
+        *end -= w;
+}
+
+/* Does the candidate break at b follow one of our abbreviations on the same
+ * line? */
+static int suppressed(const char *text, size_t len, size_t seg_start, size_t b)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t e = b, w;
+    while (e > seg_start && (w = space_before(s, e)) > 0) {
+        if (s[e - 1] == '\n' || s[e - 1] == '\r' || s[e - 1] == '\f' || w > 1)
+            return 0; /* a line or paragraph break always ends the sentence */
+        e -= w;
+    }
+    if (e == seg_start || s[e - 1] != '.')
+        return 0;
+    size_t t = e;
+    while (t > seg_start && !space_before(s, t))
+        t--;
+    /* skip opening punctuation glued to the word */
+    while (t < e && (s[t] == '(' || s[t] == '"' || s[t] == '[' || s[t] == '\''))
+        t++;
+    if (t < e && s[t] == 0xC2 && t + 1 < e && s[t + 1] == 0xAB) /* « */
+        t += 2;
+    size_t n = e - t;
+    for (size_t i = 0; i < sizeof abbreviations / sizeof *abbreviations; i++) {
+        const char *a = abbreviations[i];
+        if (strlen(a) == n && memcmp(a, text + t, n) == 0)
+            return 1;
+    }
+    (void)len;
+    return 0;
+}
+
+int st_segmenter_new(st_segmenter **out, stance_error *err)
+{
+    *out = NULL;
+    st_segmenter *sg = calloc(1, sizeof *sg);
+    if (!sg)
+        return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+    UErrorCode st = U_ZERO_ERROR;
+    sg->bi = ubrk_open(UBRK_SENTENCE, "en@ss=standard", NULL, 0, &st);
+    if (U_FAILURE(st)) {
+        st_segmenter_free(sg);
+        return st_error(err, STANCE_ERR_ICU, "ICU sentence break iterator: %s", u_errorName(st));
+    }
+    *out = sg;
+    return STANCE_OK;
+}
+
+void st_segmenter_free(st_segmenter *sg)
+{
+    if (!sg)
+        return;
+    if (sg->bi)
+        ubrk_close(sg->bi);
+    if (sg->ut)
+        utext_close(sg->ut);
+    free(sg->spans);
+    free(sg);
+}
+
+static int push(st_segmenter *sg, size_t *n, size_t start, size_t end)
+{
+    if (*n == sg->cap) {
+        size_t cap = sg->cap ? sg->cap * 2 : 64;
+        st_span *p = realloc(sg->spans, cap * sizeof *p);
+        if (!p)
+            return STANCE_ERR_NOMEM;
+        sg->spans = p;
+        sg->cap = cap;
+    }
+    sg->spans[(*n)++] = (st_span){start, end};
+    return STANCE_OK;
+}
+
+int st_segment(st_segmenter *sg, const char *text, size_t len, int wrapped,
+               const st_span **spans, size_t *nspans, stance_error *err)
+{
+    *spans = NULL;
+    *nspans = 0;
+    if (len > INT32_MAX)
+        return st_error(err, STANCE_ERR_TOOBIG, "document of %zu bytes is over the 2 GiB limit",
+                        len);
+    (void)wrapped; /* the caller has already turned single line breaks into spaces */
+    UErrorCode st = U_ZERO_ERROR;
+    sg->ut = utext_openUTF8(sg->ut, text, (int64_t)len, &st);
+    ubrk_setUText(sg->bi, sg->ut, &st);
+    if (U_FAILURE(st))
+        return st_error(err, STANCE_ERR_ICU, "ICU sentence segmentation: %s", u_errorName(st));
+    size_t n = 0;
+    size_t start = 0;
+    int32_t b;
+    ubrk_first(sg->bi);
+    while ((b = ubrk_next(sg->bi)) != UBRK_DONE) {
+        size_t end = (size_t)b;
+        if (end < len && suppressed(text, len, start, end))
+            continue;
+        size_t s0 = start, e0 = end;
+        trim(text, len, &s0, &e0);
+        if (e0 > s0 && push(sg, &n, s0, e0))
+            return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        start = end;
+    }
+    *spans = sg->spans;
+    *nspans = n;
+    return STANCE_OK;
+}

@@ -1,0 +1,189 @@
+/* predict.c - the sixth stage at prediction time: a feature vector ->
+ * pairwise decision values -> class probabilities.
+ *
+ * For the linear kernel the support vectors were folded at training (or
+ * load) time into one weight vector per class pair, stored feature-major, so
+ * a prediction costs O(features of the sentence x pairs) whatever the number
+ * of support vectors.  Pairwise probabilities come from Platt sigmoids and
+ * are coupled into class probabilities by the second method of Wu, Lin and
+ * Weng (2004), iterated exactly as libsvm iterates it, so our numbers agree
+ * with libsvm's svm_predict_probability (tests/unit/test_svm.c checks 1e-9). */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+void st_svm_free(st_svm *s)
+{
+    if (!s)
+        return;
+    free(s->rho);
+    free(s->probA);
+    free(s->probB);
+    free(s->w);
+    free(s->nsv_class);
+    free(s->sv_coef);
+    free(s->sv_start);
+    free(s->sv_index);
+    free(s->sv_value);
+    free(s);
+}
+
+static double sparse_sqdist(const st_fvec *x, const uint32_t *ix, const double *v, size_t n)
+{
+    double sum = 0;
+    size_t a = 0, b = 0;
+    while (a < x->n && b < n) {
+        if (x->index[a] == ix[b]) {
+            double d = x->value[a++] - v[b++];
+            sum += d * d;
+        } else if (x->index[a] < ix[b]) {
+            sum += x->value[a] * x->value[a];
+            a++;
+        } else {
+            sum += v[b] * v[b];
+            b++;
+        }
+    }
+    for (; a < x->n; a++)
+        sum += x->value[a] * x->value[a];
+    for (; b < n; b++)
+        sum += v[b] * v[b];
+    return sum;
+}
+
+void st_svm_decision(const st_svm *s, const st_fvec *x, double *dec)
+{
+    const int np = s->npairs;
+    for (int p = 0; p < np; p++)
+        dec[p] = 0;
+    if (s->kernel == STANCE_KERNEL_LINEAR) {
+        for (size_t i = 0; i < x->n; i++) {
+            if (x->index[i] >= s->nfeat)
+                continue;
+            const double *w = s->w + (size_t)x->index[i] * (size_t)np;
+            const double v = x->value[i];
+            for (int p = 0; p < np; p++)
+                dec[p] += v * w[p];
+        }
+    } else {
+        /* RBF: one kernel value per support vector, shared by all pairs */
+        double stackk[256];
+        double *kv = s->nsv <= 256 ? stackk : malloc(s->nsv * sizeof *kv);
+        if (!kv) {
+            for (int p = 0; p < np; p++)
+                dec[p] = NAN;
+            return;
+        }
+        for (uint32_t j = 0; j < s->nsv; j++) {
+            uint64_t a = s->sv_start[j], b = s->sv_start[j + 1];
+            kv[j] = exp(-s->gamma * sparse_sqdist(x, s->sv_index + a, s->sv_value + a, b - a));
+        }
+        const int k = s->nclass;
+        uint32_t start[1024 + 1];
+        start[0] = 0;
+        for (int c = 0; c < k; c++)
+            start[c + 1] = start[c] + s->nsv_class[c];
+        int p = 0;
+        for (int i = 0; i < k; i++)
+            for (int j = i + 1; j < k; j++, p++) {
+                double sum = 0;
+                const double *ci = s->sv_coef + (size_t)(j - 1) * s->nsv;
+                const double *cj = s->sv_coef + (size_t)i * s->nsv;
+                for (uint32_t t = start[i]; t < start[i + 1]; t++)
+                    sum += ci[t] * kv[t];
+                for (uint32_t t = start[j]; t < start[j + 1]; t++)
+                    sum += cj[t] * kv[t];
+                dec[p] = sum;
+            }
+        if (kv != stackk)
+            free(kv);
+    }
+    for (int p = 0; p < np; p++)
+        dec[p] -= s->rho[p];
+}
+
+static double sigmoid_predict(double f, double A, double B)
+{
+    double fApB = f * A + B;
+    /* the two forms avoid overflow of exp() on either side */
+    if (fApB >= 0)
+        return exp(-fApB) / (1.0 + exp(-fApB));
+    return 1.0 / (1 + exp(fApB));
+}
+
+/* Pairwise coupling: find p minimising sum_i sum_{j!=i} (r_ji p_i - r_ij p_j)^2
+ * subject to sum p = 1, by the fixed-point iteration of Wu, Lin and Weng. */
+static void couple(int k, const double *r, double *p, double *Q)
+{
+    double Qp[1024];
+    const int max_iter = k > 100 ? k : 100;
+    const double eps = 0.005 / k;
+    for (int t = 0; t < k; t++) {
+        p[t] = 1.0 / k;
+        Q[t * k + t] = 0;
+        for (int j = 0; j < t; j++) {
+            Q[t * k + t] += r[j * k + t] * r[j * k + t];
+            Q[t * k + j] = Q[j * k + t];
+        }
+        for (int j = t + 1; j < k; j++) {
+            Q[t * k + t] += r[j * k + t] * r[j * k + t];
+            Q[t * k + j] = -r[j * k + t] * r[t * k + j];
+        }
+    }
+    for (int iter = 0; iter < max_iter; iter++) {
+        /* recompute Qp and pQp each round for numerical accuracy */
+        double pQp = 0;
+        for (int t = 0; t < k; t++) {
+            Qp[t] = 0;
+            for (int j = 0; j < k; j++)
+                Qp[t] += Q[t * k + j] * p[j];
+            pQp += p[t] * Qp[t];
+        }
+        double max_error = 0;
+        for (int t = 0; t < k; t++) {
+            double e = fabs(Qp[t] - pQp);
+            if (e > max_error)
+                max_error = e;
+        }
+        if (max_error < eps)
+            break;
+        for (int t = 0; t < k; t++) {
+            double diff = (-Qp[t] + pQp) / Q[t * k + t];
+            p[t] += diff;
+            pQp = (pQp + diff * (diff * Q[t * k + t] + 2 * Qp[t])) / (1 + diff) / (1 + diff);
+            for (int j = 0; j < k; j++) {
+                Qp[j] = (Qp[j] + diff * Q[t * k + j]) / (1 + diff);
+                p[j] /= (1 + diff);
+            }
+        }
+    }
+}
+
+int st_svm_probability(const st_svm *s, const double *dec, double *prob, double *scratch)
+{
+    const int k = s->nclass;
+    const double min_prob = 1e-7;
+    double *r = scratch;          /* k*k pairwise probabilities */
+    double *Q = scratch + k * k;  /* k*k */
+    int p = 0;
+    for (int i = 0; i < k; i++)
+        for (int j = i + 1; j < k; j++, p++) {
+            double v = sigmoid_predict(dec[p], s->probA[p], s->probB[p]);
+            v = v < min_prob ? min_prob : v;
+            v = v > 1 - min_prob ? 1 - min_prob : v;
+            r[i * k + j] = v;
+            r[j * k + i] = 1 - v;
+        }
+    if (k == 2) {
+        prob[0] = r[1];
+        prob[1] = r[2];
+    } else {
+        couple(k, r, prob, Q);
+    }
+    int best = 0;
+    for (int i = 1; i < k; i++)
+        if (prob[i] > prob[best])
+            best = i;
+    return best;
+}

@@ -1,0 +1,179 @@
+/* tokenize.c - the third and fourth stages: a sentence -> normalised text ->
+ * tokens.
+ *
+ * Normalisation is utf8proc's NFKC with case folding, default-ignorable code
+ * points removed, and typographic apostrophes folded to "'" so that
+ * "Maduro’s" and "Maduro's" are one token (ST_NORM_FLAGS_V1, recorded in
+ * the model).  Tokens are ICU word-break segments whose rule status says
+ * word, number, kana or ideograph: punctuation and spaces are dropped. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unicode/ubrk.h>
+#include <unicode/utext.h>
+#include <utf8proc.h>
+
+struct st_tokenizer {
+    UBreakIterator *bi;
+    UText *ut;
+    utf8proc_int32_t *cp;   /* code point workspace, reencoded in place */
+    size_t cp_cap;          /* in code points */
+    const char *norm;       /* normalised sentence (into cp or ascii) */
+    size_t norm_len;
+    char *ascii;
+    size_t ascii_cap;
+    const char **tok;
+    size_t *tok_len;
+    size_t tok_cap;
+};
+
+#define NORM_OPTS                                                                           \
+    ((utf8proc_option_t)(UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |            \
+                         UTF8PROC_IGNORE))
+
+int st_tokenizer_new(st_tokenizer **out, stance_error *err)
+{
+    *out = NULL;
+    st_tokenizer *tk = calloc(1, sizeof *tk);
+    if (!tk)
+        return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+    UErrorCode st = U_ZERO_ERROR;
+    tk->bi = ubrk_open(UBRK_WORD, "", NULL, 0, &st);
+    if (U_FAILURE(st)) {
+        st_tokenizer_free(tk);
+        return st_error(err, STANCE_ERR_ICU, "ICU word break iterator: %s", u_errorName(st));
+    }
+    *out = tk;
+    return STANCE_OK;
+}
+
+void st_tokenizer_free(st_tokenizer *tk)
+{
+    if (!tk)
+        return;
+    if (tk->bi)
+        ubrk_close(tk->bi);
+    if (tk->ut)
+        utext_close(tk->ut);
+    free(tk->cp);
+    free(tk->ascii);
+    free(tk->tok);
+    free(tk->tok_len);
+    free(tk);
+}
+
+static int is_ascii(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return 0;
+    return 1;
+}
+
+/* For pure ASCII, NFKC is the identity, case folding is tolower and there is
+ * nothing ignorable, so the copy below equals utf8proc's result (the unit
+ * tests check this over the whole printable range). */
+static int normalise(st_tokenizer *tk, const char *text, size_t len, stance_error *err)
+{
+    if (is_ascii(text, len)) {
+        if (len + 1 > tk->ascii_cap) {
+            size_t cap = len + 1 > 256 ? len + 1 : 256;
+            char *p = realloc(tk->ascii, cap);
+            if (!p)
+                return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+            tk->ascii = p;
+            tk->ascii_cap = cap;
+        }
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)text[i];
+            tk->ascii[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        }
+        tk->ascii[len] = '\0';
+        tk->norm = tk->ascii;
+        tk->norm_len = len;
+        return STANCE_OK;
+    }
+    if (len > (size_t)INT32_MAX / 8)
+        return st_error(err, STANCE_ERR_TOOBIG, "sentence of %zu bytes is too long", len);
+    for (;;) {
+        utf8proc_ssize_t n = utf8proc_decompose((const utf8proc_uint8_t *)text,
+                                                (utf8proc_ssize_t)len, tk->cp,
+                                                (utf8proc_ssize_t)tk->cp_cap, NORM_OPTS);
+        if (n < 0)
+            return st_error(err, STANCE_ERR_FORMAT, "normalisation failed: %s",
+                            utf8proc_errmsg(n));
+        if ((size_t)n + 1 > tk->cp_cap) {
+            size_t cap = (size_t)n + 1 > 256 ? (size_t)n + 1 : 256;
+            utf8proc_int32_t *p = realloc(tk->cp, cap * sizeof *p);
+            if (!p)
+                return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+            tk->cp = p;
+            tk->cp_cap = cap;
+            continue;
+        }
+        for (utf8proc_ssize_t i = 0; i < n; i++) {
+            utf8proc_int32_t c = tk->cp[i];
+            if (c == 0x2019 || c == 0x2018 || c == 0x02BC || c == 0xFF07)
+                tk->cp[i] = '\'';
+        }
+        n = utf8proc_normalize_utf32(tk->cp, n, (utf8proc_option_t)(NORM_OPTS | UTF8PROC_COMPOSE));
+        if (n < 0)
+            return st_error(err, STANCE_ERR_FORMAT, "normalisation failed: %s",
+                            utf8proc_errmsg(n));
+        n = utf8proc_reencode(tk->cp, n, (utf8proc_option_t)(NORM_OPTS | UTF8PROC_COMPOSE));
+        if (n < 0)
+            return st_error(err, STANCE_ERR_FORMAT, "normalisation failed: %s",
+                            utf8proc_errmsg(n));
+        tk->norm = (const char *)tk->cp;
+        tk->norm_len = (size_t)n;
+        return STANCE_OK;
+    }
+}
+
+static int push(st_tokenizer *tk, size_t *n, const char *p, size_t len)
+{
+    if (*n == tk->tok_cap) {
+        size_t cap = tk->tok_cap ? tk->tok_cap * 2 : 128;
+        const char **t = realloc(tk->tok, cap * sizeof *t);
+        if (!t)
+            return STANCE_ERR_NOMEM;
+        tk->tok = t;
+        size_t *l = realloc(tk->tok_len, cap * sizeof *l);
+        if (!l)
+            return STANCE_ERR_NOMEM;
+        tk->tok_len = l;
+        tk->tok_cap = cap;
+    }
+    tk->tok[*n] = p;
+    tk->tok_len[*n] = len;
+    (*n)++;
+    return STANCE_OK;
+}
+
+int st_tokenize(st_tokenizer *tk, const char *text, size_t len, const char *const **tokens,
+                const size_t **tok_len, size_t *ntok, stance_error *err)
+{
+    *ntok = 0;
+    int rc = normalise(tk, text, len, err);
+    if (rc)
+        return rc;
+    UErrorCode st = U_ZERO_ERROR;
+    tk->ut = utext_openUTF8(tk->ut, tk->norm, (int64_t)tk->norm_len, &st);
+    ubrk_setUText(tk->bi, tk->ut, &st);
+    if (U_FAILURE(st))
+        return st_error(err, STANCE_ERR_ICU, "ICU word segmentation: %s", u_errorName(st));
+    size_t n = 0;
+    int32_t start = ubrk_first(tk->bi), end;
+    while ((end = ubrk_next(tk->bi)) != UBRK_DONE) {
+        int32_t status = ubrk_getRuleStatus(tk->bi);
+        if (status >= UBRK_WORD_NUMBER && status < UBRK_WORD_IDEO_LIMIT)
+            if (push(tk, &n, tk->norm + start, (size_t)(end - start)))
+                return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        start = end;
+    }
+    *tokens = tk->tok;
+    *tok_len = tk->tok_len;
+    *ntok = n;
+    return STANCE_OK;
+}

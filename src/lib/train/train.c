@@ -1,0 +1,779 @@
+/* train.c - from a labelled corpus to a model: features for every record,
+ * the vocabulary and IDF learnt from the training part only, optional grid
+ * search and k-fold cross-validation (stratified, or grouped so that no
+ * group - a situation, a source - is in both the training and the test
+ * folds), then the final model on everything.  Deterministic: the same
+ * corpus, parameters and seed give the same bytes. */
+#include "internal.h"
+#include "corpus/corpus.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void stance_train_params_default(stance_train_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->kernel = STANCE_KERNEL_LINEAR;
+    p->solver = STANCE_SOLVER_AUTO;
+    p->C = 1.0;
+    p->gamma = 0;
+    p->balanced = 1;
+    p->word_ngram_max = 2;
+    p->char_ngram_min = 2;
+    p->char_ngram_max = 5;
+    p->hash_bits = 22;
+    p->hash_seed = 0x5eed;
+    p->min_df = 2;
+    p->cv_folds = 0;
+    p->group_by = NULL;
+    p->grid = 0;
+    p->seed = 1;
+    p->large_corpus = 50000;
+    p->threads = 1;
+}
+
+/* Hashed counts of every record, computed once and reused by every fold. */
+typedef struct counts {
+    size_t n;
+    uint64_t *start;   /* n + 1 */
+    uint32_t *bucket;
+    uint32_t *count;
+} counts;
+
+static void counts_free(counts *c)
+{
+    free(c->start);
+    free(c->bucket);
+    free(c->count);
+}
+
+static int featurize(const stance_corpus *c, const st_feat_config *fc, counts *out,
+                     stance_progress_fn progress, void *pctx, stance_error *err)
+{
+    const size_t n = stance_corpus_size(c);
+    st_tokenizer *tk = NULL;
+    st_counter *ctr = NULL;
+    int rc = st_tokenizer_new(&tk, err);
+    if (rc)
+        return rc;
+    if (st_counter_new(&ctr)) {
+        st_tokenizer_free(tk);
+        return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+    }
+    size_t cap = n * 64 + 64, used = 0;
+    out->n = n;
+    out->start = malloc((n + 1) * sizeof *out->start);
+    out->bucket = malloc(cap * sizeof *out->bucket);
+    out->count = malloc(cap * sizeof *out->count);
+    if (!out->start || !out->bucket || !out->count) {
+        rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *t = stance_corpus_text(c, i);
+        const char *const *tok;
+        const size_t *tlen;
+        size_t ntok;
+        rc = st_tokenize(tk, t, strlen(t), &tok, &tlen, &ntok, err);
+        if (rc)
+            goto done;
+        int m = st_count_features(ctr, fc, tok, tlen, ntok);
+        if (m < 0) {
+            rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        if (used + (size_t)m > cap) {
+            while (used + (size_t)m > cap)
+                cap *= 2;
+            uint32_t *b = realloc(out->bucket, cap * sizeof *b);
+            if (b)
+                out->bucket = b;
+            uint32_t *k = realloc(out->count, cap * sizeof *k);
+            if (k)
+                out->count = k;
+            if (!b || !k) {
+                rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+                goto done;
+            }
+        }
+        out->start[i] = used;
+        memcpy(out->bucket + used, st_counter_buckets(ctr), (size_t)m * sizeof *out->bucket);
+        memcpy(out->count + used, st_counter_counts(ctr), (size_t)m * sizeof *out->count);
+        used += (size_t)m;
+        if (progress && (i % 1000 == 999 || i + 1 == n))
+            progress(pctx, "features", (long)(i + 1), (long)n);
+    }
+    out->start[n] = used;
+done:
+    st_counter_free(ctr);
+    st_tokenizer_free(tk);
+    return rc;
+}
+
+/* The vocabulary of the records in `use` (NULL: all): buckets seen in at
+ * least min_df of them, with smoothed IDF ln((1+N)/(1+df)) + 1. */
+static int build_vocab(const counts *cn, const unsigned char *use, const st_feat_config *fc,
+                       uint32_t min_df, st_vocab *v)
+{
+    memset(v, 0, sizeof *v);
+    size_t nb = (size_t)1 << fc->hash_bits;
+    uint32_t *df = calloc(nb, sizeof *df);
+    if (!df)
+        return STANCE_ERR_NOMEM;
+    size_t N = 0;
+    for (size_t i = 0; i < cn->n; i++) {
+        if (use && !use[i])
+            continue;
+        N++;
+        for (uint64_t j = cn->start[i]; j < cn->start[i + 1]; j++)
+            df[cn->bucket[j]]++;
+    }
+    uint32_t nf = 0;
+    for (size_t b = 0; b < nb; b++)
+        nf += df[b] >= min_df && df[b] > 0;
+    v->n = nf;
+    v->bucket = malloc((nf ? nf : 1) * sizeof *v->bucket);
+    v->idf = malloc((nf ? nf : 1) * sizeof *v->idf);
+    if (!v->bucket || !v->idf) {
+        free(df);
+        st_vocab_free(v);
+        return STANCE_ERR_NOMEM;
+    }
+    uint32_t f = 0;
+    for (size_t b = 0; b < nb; b++)
+        if (df[b] >= min_df && df[b] > 0) {
+            v->bucket[f] = (uint32_t)b;
+            v->idf[f] = log((1.0 + (double)N) / (1.0 + df[b])) + 1.0;
+            f++;
+        }
+    free(df);
+    if (st_vocab_index(v)) {
+        st_vocab_free(v);
+        return STANCE_ERR_NOMEM;
+    }
+    return STANCE_OK;
+}
+
+/* A minimal counter view over one stored record, for st_vectorize. */
+static int vectorize_record(const counts *cn, size_t i, const st_feat_config *fc,
+                            const st_vocab *v, st_fvec *out)
+{
+    size_t m = (size_t)(cn->start[i + 1] - cn->start[i]);
+    const uint32_t *b = cn->bucket + cn->start[i], *k = cn->count + cn->start[i];
+    out->n = 0;
+    if (m + 1 > out->cap) {
+        size_t cap = m + 1;
+        uint32_t *ix = realloc(out->index, cap * sizeof *ix);
+        if (!ix)
+            return STANCE_ERR_NOMEM;
+        out->index = ix;
+        double *val = realloc(out->value, cap * sizeof *val);
+        if (!val)
+            return STANCE_ERR_NOMEM;
+        out->value = val;
+        out->cap = cap;
+    }
+    double norm = 0;
+    size_t o = 0;
+    for (size_t j = 0; j < m; j++) {
+        uint32_t f = st_vocab_find(v, b[j]);
+        if (f == UINT32_MAX)
+            continue;
+        double x = (fc->sublinear_tf ? 1.0 + log((double)k[j]) : (double)k[j]) * v->idf[f];
+        /* insertion keeps indices ascending; records are short */
+        size_t q = o;
+        while (q > 0 && out->index[q - 1] > f) {
+            out->index[q] = out->index[q - 1];
+            out->value[q] = out->value[q - 1];
+            q--;
+        }
+        out->index[q] = f;
+        out->value[q] = x;
+        o++;
+        norm += x * x;
+    }
+    if (norm > 0) {
+        double inv = 1.0 / sqrt(norm);
+        for (size_t j = 0; j < o; j++)
+            out->value[j] *= inv;
+    }
+    out->n = o;
+    return STANCE_OK;
+}
+
+static void free_vectors(st_fvec *x, size_t n)
+{
+    if (!x)
+        return;
+    for (size_t i = 0; i < n; i++)
+        st_fvec_free(&x[i]);
+    free(x);
+}
+
+typedef struct job {
+    const stance_corpus *c;
+    const stance_train_params *p;
+    st_feat_config fc;
+    counts cn;
+    int nlabels;
+    char **labels;
+    int *y;
+    double *class_weight;
+    stance_progress_fn progress;
+    void *pctx;
+} job;
+
+static void class_weights(const job *jb, const unsigned char *use, double *w)
+{
+    const int k = jb->nlabels;
+    size_t total = 0;
+    for (int c = 0; c < k; c++)
+        w[c] = 0;
+    for (size_t i = 0; i < jb->cn.n; i++)
+        if (!use || use[i]) {
+            w[jb->y[i]] += 1;
+            total++;
+        }
+    for (int c = 0; c < k; c++)
+        w[c] = (jb->p->balanced && w[c] > 0) ? (double)total / ((double)k * w[c]) : 1.0;
+}
+
+static int resolve_solver(const job *jb, size_t n)
+{
+    if (jb->p->kernel == STANCE_KERNEL_RBF)
+        return STANCE_SOLVER_LIBSVM;
+    if (jb->p->solver != STANCE_SOLVER_AUTO)
+        return jb->p->solver;
+    return n > jb->p->large_corpus ? STANCE_SOLVER_LIBLINEAR : STANCE_SOLVER_LIBSVM;
+}
+
+/* Train on the records in `use` (NULL: all), returning the vocabulary and
+ * the classifier. */
+static int fit(const job *jb, const unsigned char *use, double C, double gamma, int probability,
+               st_vocab *v, st_svm **svm, stance_error *err)
+{
+    *svm = NULL;
+    const size_t N = jb->cn.n;
+    size_t n = 0;
+    for (size_t i = 0; i < N; i++)
+        n += !use || use[i];
+    if (build_vocab(&jb->cn, use, &jb->fc, (uint32_t)jb->p->min_df, v))
+        return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+    st_fvec *x = calloc(n ? n : 1, sizeof *x);
+    int *y = malloc((n ? n : 1) * sizeof *y);
+    double *cw = malloc(jb->nlabels * sizeof *cw);
+    int rc = STANCE_OK;
+    if (!x || !y || !cw) {
+        rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < N; i++) {
+        if (use && !use[i])
+            continue;
+        if (vectorize_record(&jb->cn, i, &jb->fc, v, &x[m])) {
+            rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        y[m++] = jb->y[i];
+    }
+    class_weights(jb, use, cw);
+    st_problem prob = {n, x, y, jb->nlabels, v->n};
+    st_svm_params sp;
+    memset(&sp, 0, sizeof sp);
+    sp.kernel = jb->p->kernel;
+    sp.solver = resolve_solver(jb, n);
+    sp.C = C;
+    sp.gamma = gamma;
+    sp.class_weight = cw;
+    sp.probability = probability;
+    sp.seed = jb->p->seed;
+    sp.threads = jb->p->threads;
+    rc = st_svm_train(&prob, &sp, svm, err);
+done:
+    free_vectors(x, n);
+    free(y);
+    free(cw);
+    if (rc)
+        st_vocab_free(v);
+    return rc;
+}
+
+/* Fold of each record: stratified round-robin over a seeded shuffle, or by
+ * group, whole groups dealt to the currently smallest fold. */
+static int assign_folds(const job *jb, int k, int *fold, stance_error *err)
+{
+    const size_t n = jb->cn.n;
+    st_rng rng;
+    st_rng_seed(&rng, jb->p->seed * 0x2545F4914F6CDD1DULL + 7);
+    size_t *perm = malloc((n ? n : 1) * sizeof *perm);
+    if (!perm)
+        return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        perm[i] = i;
+    for (size_t i = 0; i + 1 < n; i++) {
+        size_t j = i + (size_t)st_rng_below(&rng, n - i);
+        size_t t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+    if (!jb->p->group_by) {
+        int *next = calloc(jb->nlabels, sizeof *next);
+        if (!next) {
+            free(perm);
+            return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        }
+        for (int c = 0; c < jb->nlabels; c++)
+            next[c] = c % k; /* spread the first of each class */
+        for (size_t i = 0; i < n; i++) {
+            size_t e = perm[i];
+            fold[e] = next[jb->y[e]];
+            next[jb->y[e]] = (next[jb->y[e]] + 1) % k;
+        }
+        free(next);
+        free(perm);
+        return STANCE_OK;
+    }
+    /* grouped: the distinct group values in shuffled order of first
+     * appearance, each dealt whole to the fold with fewest records */
+    const char **gname = malloc((n ? n : 1) * sizeof *gname);
+    size_t *gsize = calloc(n ? n : 1, sizeof *gsize);
+    int *gfold = malloc((n ? n : 1) * sizeof *gfold);
+    size_t *gof = malloc((n ? n : 1) * sizeof *gof);
+    size_t *fsize = calloc(k, sizeof *fsize);
+    size_t ng = 0;
+    int rc = STANCE_OK;
+    if (!gname || !gsize || !gfold || !gof || !fsize) {
+        rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t e = perm[i];
+        const char *g = stance_corpus_field(jb->c, e, jb->p->group_by);
+        if (!g) {
+            rc = st_error(err, STANCE_ERR_FORMAT,
+                          "record %zu has no '%s' field to group cross-validation by", e + 1,
+                          jb->p->group_by);
+            goto done;
+        }
+        size_t q = 0;
+        /* linear search is fine for the few hundred groups of a corpus,
+         * but bound the cost with a simple hash when there are many */
+        for (q = 0; q < ng; q++)
+            if (strcmp(gname[q], g) == 0)
+                break;
+        if (q == ng)
+            gname[ng++] = g;
+        gof[e] = q;
+        gsize[q]++;
+    }
+    if (ng < (size_t)k) {
+        rc = st_error(err, STANCE_ERR_ARG,
+                      "only %zu distinct values of '%s' for %d folds", ng, jb->p->group_by, k);
+        goto done;
+    }
+    for (size_t q = 0; q < ng; q++) {
+        int best = 0;
+        for (int f = 1; f < k; f++)
+            if (fsize[f] < fsize[best])
+                best = f;
+        gfold[q] = best;
+        fsize[best] += gsize[q];
+    }
+    for (size_t i = 0; i < n; i++)
+        fold[i] = gfold[gof[i]];
+done:
+    free(gname);
+    free(gsize);
+    free(gfold);
+    free(gof);
+    free(fsize);
+    free(perm);
+    return rc;
+}
+
+static int predict_into(const job *jb, const st_vocab *v, const st_svm *svm, size_t i,
+                        st_fvec *tmp, double *dec, double *prob, double *scratch)
+{
+    if (vectorize_record(&jb->cn, i, &jb->fc, v, tmp))
+        return -1;
+    st_svm_decision(svm, tmp, dec);
+    return st_svm_probability(svm, dec, prob, scratch);
+}
+
+/* k-fold cross-validation of (C, gamma): metrics over all held-out
+ * predictions. */
+static int cross_validate(const job *jb, int k, const int *fold, double C, double gamma,
+                          int probability, stance_metrics **out, stance_error *err)
+{
+    *out = NULL;
+    const size_t n = jb->cn.n;
+    const int nl = jb->nlabels;
+    unsigned char *use = malloc(n ? n : 1);
+    double *dec = malloc((size_t)nl * nl * sizeof *dec);
+    double *prob = malloc(nl * sizeof *prob);
+    double *scratch = malloc(2 * (size_t)nl * nl * sizeof *scratch);
+    st_fvec tmp = {0};
+    stance_metrics *mt = NULL;
+    int rc = STANCE_OK;
+    if (!use || !dec || !prob || !scratch ||
+        st_metrics_new(nl, (const char *const *)jb->labels, &mt)) {
+        rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (int f = 0; f < k; f++) {
+        for (size_t i = 0; i < n; i++)
+            use[i] = fold[i] != f;
+        st_vocab v;
+        st_svm *svm;
+        rc = fit(jb, use, C, gamma, probability, &v, &svm, err);
+        if (rc)
+            goto done;
+        for (size_t i = 0; i < n; i++) {
+            if (use[i])
+                continue;
+            int pred = predict_into(jb, &v, svm, i, &tmp, dec, prob, scratch);
+            if (pred < 0) {
+                rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+                break;
+            }
+            st_metrics_add(mt, jb->y[i], pred);
+        }
+        st_svm_free(svm);
+        st_vocab_free(&v);
+        if (rc)
+            goto done;
+        if (jb->progress)
+            jb->progress(jb->pctx, "cross-validation", f + 1, k);
+    }
+    st_metrics_finish(mt);
+    *out = mt;
+    mt = NULL;
+done:
+    stance_metrics_free(mt);
+    st_fvec_free(&tmp);
+    free(use);
+    free(dec);
+    free(prob);
+    free(scratch);
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int check_params(const stance_train_params *p, stance_error *err)
+{
+    if (p->kernel != STANCE_KERNEL_LINEAR && p->kernel != STANCE_KERNEL_RBF)
+        return st_error(err, STANCE_ERR_ARG, "unknown kernel %d", (int)p->kernel);
+    if (p->kernel == STANCE_KERNEL_RBF && p->solver == STANCE_SOLVER_LIBLINEAR)
+        return st_error(err, STANCE_ERR_ARG, "the liblinear solver is for the linear kernel only");
+    if (!(p->C > 0) || !isfinite(p->C) || p->C > 1e6)
+        return st_error(err, STANCE_ERR_ARG, "C must be above 0 and at most 1e6");
+    if (p->gamma < 0 || !isfinite(p->gamma))
+        return st_error(err, STANCE_ERR_ARG, "gamma must be positive (0 means 1/features)");
+    if (p->word_ngram_max < 1 || p->word_ngram_max > 3)
+        return st_error(err, STANCE_ERR_ARG, "word n-gram order must be 1 to 3");
+    if (p->char_ngram_min != 0 &&
+        (p->char_ngram_min < 1 || p->char_ngram_max < p->char_ngram_min || p->char_ngram_max > 8))
+        return st_error(err, STANCE_ERR_ARG, "character n-grams must satisfy 1 <= min <= max <= 8");
+    if (p->hash_bits < 16 || p->hash_bits > 24)
+        return st_error(err, STANCE_ERR_ARG, "hash bits must be 16 to 24");
+    if (p->min_df < 1)
+        return st_error(err, STANCE_ERR_ARG, "min_df must be at least 1");
+    if (p->cv_folds < 0 || p->cv_folds == 1 || p->cv_folds > 100)
+        return st_error(err, STANCE_ERR_ARG, "cross-validation needs 2 to 100 folds");
+    return STANCE_OK;
+}
+
+int stance_train(const stance_corpus *c, const stance_train_params *p,
+                 const char *const *sources, size_t nsources, stance_progress_fn progress,
+                 void *pctx, stance_model **out, stance_metrics **cv_out, stance_error *err)
+{
+    *out = NULL;
+    if (cv_out)
+        *cv_out = NULL;
+    int rc = check_params(p, err);
+    if (rc)
+        return rc;
+    job jb;
+    memset(&jb, 0, sizeof jb);
+    jb.c = c;
+    jb.p = p;
+    jb.progress = progress;
+    jb.pctx = pctx;
+    jb.fc.hash_seed = p->hash_seed;
+    jb.fc.hash_bits = (uint8_t)p->hash_bits;
+    jb.fc.word_ngram_max = (uint8_t)p->word_ngram_max;
+    jb.fc.char_ngram_min = (uint8_t)p->char_ngram_min;
+    jb.fc.char_ngram_max = (uint8_t)(p->char_ngram_min ? p->char_ngram_max : 0);
+    jb.fc.norm_flags = ST_NORM_FLAGS_V1;
+    jb.fc.sublinear_tf = 1;
+    const size_t n = stance_corpus_size(c);
+    stance_model *m = NULL;
+    stance_metrics *cv = NULL;
+    int *fold = NULL;
+    if (n < 2)
+        return st_error(err, STANCE_ERR_TRAIN, "the corpus has %zu records; training needs more", n);
+
+    /* labels: sorted, distinct */
+    const char **names = malloc(n * sizeof *names);
+    if (!names)
+        return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        names[i] = stance_corpus_label(c, i);
+    qsort(names, n, sizeof *names, cmp_str);
+    int k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || strcmp(names[i], names[i - 1]) != 0)
+            names[k++] = names[i];
+    if (k < 2 || k > 1024) {
+        free(names);
+        return st_error(err, STANCE_ERR_TRAIN,
+                        "the corpus has %d distinct label%s; training needs 2 to 1024", k,
+                        k == 1 ? "" : "s");
+    }
+    jb.nlabels = k;
+    jb.labels = calloc(k, sizeof *jb.labels);
+    jb.y = malloc(n * sizeof *jb.y);
+    if (!jb.labels || !jb.y) {
+        rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < k; i++)
+        if (!(jb.labels[i] = st_strdup(names[i]))) {
+            rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+    for (size_t i = 0; i < n; i++) {
+        const char *l = stance_corpus_label(c, i);
+        const char **hit = bsearch(&l, names, k, sizeof *names, cmp_str);
+        jb.y[i] = (int)(hit - names);
+    }
+
+    rc = featurize(c, &jb.fc, &jb.cn, progress, pctx, err);
+    if (rc)
+        goto done;
+
+    double C = p->C;
+    double gamma = p->gamma;
+    if (p->kernel == STANCE_KERNEL_RBF && gamma == 0)
+        gamma = 1.0; /* vectors are unit length: squared distances lie in [0, 4] */
+    int folds = p->cv_folds ? p->cv_folds : 5;
+    if ((p->cv_folds || p->grid) && !(fold = malloc(n * sizeof *fold))) {
+        rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    if (p->cv_folds || p->grid) {
+        if ((rc = assign_folds(&jb, folds, fold, err)))
+            goto done;
+    }
+    if (p->grid) {
+        static const double Cs[] = {0.1, 0.3, 1, 3, 10};
+        static const double gammas[] = {0.25, 0.5, 1, 2};
+        int ng = p->kernel == STANCE_KERNEL_RBF ? 4 : 1;
+        double best = -1;
+        for (int gi = 0; gi < ng; gi++)
+            for (size_t ci = 0; ci < sizeof Cs / sizeof *Cs; ci++) {
+                double g = p->kernel == STANCE_KERNEL_RBF ? gammas[gi] : 0;
+                stance_metrics *mt;
+                if ((rc = cross_validate(&jb, folds, fold, Cs[ci], g, 0, &mt, err)))
+                    goto done;
+                if (mt->macro_f1 > best + 1e-12) {
+                    best = mt->macro_f1;
+                    C = Cs[ci];
+                    gamma = g;
+                }
+                stance_metrics_free(mt);
+                if (progress)
+                    progress(pctx, "grid search", (long)(gi * 5 + ci + 1), (long)(ng * 5));
+            }
+    }
+    if (p->cv_folds && (rc = cross_validate(&jb, folds, fold, C, gamma, 1, &cv, err)))
+        goto done;
+
+    m = st_model_alloc();
+    if (!m) {
+        rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = fit(&jb, NULL, C, gamma, 1, &m->vocab, &m->svm, err)))
+        goto done;
+    if (progress)
+        progress(pctx, "final model", 1, 1);
+    m->nlabels = k;
+    m->labels = jb.labels;
+    jb.labels = NULL;
+    m->fc = jb.fc;
+    m->train.kernel = p->kernel;
+    m->train.solver = resolve_solver(&jb, n);
+    m->train.balanced = p->balanced;
+    m->train.grid = p->grid;
+    m->train.cv_folds = p->cv_folds;
+    m->train.C = C;
+    m->train.gamma = gamma;
+    m->train.seed = p->seed;
+    m->train.min_df = (uint32_t)p->min_df;
+    m->train.group_by = p->group_by ? st_strdup(p->group_by) : NULL;
+    m->train.sentences = n;
+    m->train.duplicates = stance_corpus_duplicates(c);
+    m->cv = cv;
+    cv = NULL;
+    if (m->cv && cv_out) {
+        /* a copy for the caller, through the JSON-free constructor */
+        stance_metrics *copy;
+        if (st_metrics_new(k, (const char *const *)m->labels, &copy)) {
+            rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        for (int g = 0; g < k; g++)
+            for (int q = 0; q < k; q++)
+                for (long r = 0; r < m->cv->confusion[g * k + q]; r++)
+                    st_metrics_add(copy, g, q);
+        st_metrics_finish(copy);
+        *cv_out = copy;
+    }
+    /* provenance: one entry per corpus file, as named by the caller */
+    int nf = st_corpus_nfiles(c);
+    if (nf > 0) {
+        m->sources = calloc((size_t)nf, sizeof *m->sources);
+        if (!m->sources) {
+            rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        m->nsources = (size_t)nf;
+        for (int f = 0; f < nf; f++) {
+            st_source *s = &m->sources[f];
+            const char *nm = (sources && (size_t)f < nsources) ? sources[f]
+                                                               : st_corpus_file_name(c, f);
+            s->name = st_strdup(nm);
+            memcpy(s->sha256, st_corpus_file_sha256(c, f), 64);
+            s->sha256[64] = '\0';
+            s->records = st_corpus_file_records(c, f);
+            s->per_label = calloc(k, sizeof *s->per_label);
+            if (!s->name || !s->per_label) {
+                rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+                goto done;
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            int f = st_corpus_source(c, i);
+            if (f >= 0 && f < nf)
+                m->sources[f].per_label[jb.y[i]]++;
+        }
+    }
+    unsigned char *bytes = NULL;
+    size_t blen = 0;
+    if ((rc = st_model_encode(m, &bytes, &blen, err)))
+        goto done;
+    char hex[65];
+    st_sha256_hex(bytes, blen, hex);
+    memcpy(m->id, hex, 16);
+    m->id[16] = '\0';
+    free(bytes);
+    *out = m;
+    m = NULL;
+done:
+    if (rc && cv_out && *cv_out) {
+        stance_metrics_free(*cv_out);
+        *cv_out = NULL;
+    }
+    stance_model_free(m);
+    stance_metrics_free(cv);
+    free(fold);
+    free(names);
+    counts_free(&jb.cn);
+    if (jb.labels)
+        for (int i = 0; i < k; i++)
+            free(jb.labels[i]);
+    free(jb.labels);
+    free(jb.y);
+    return rc;
+}
+
+int stance_evaluate(const stance_model *m, const stance_corpus *c, stance_metrics **out,
+                    stance_error *err)
+{
+    *out = NULL;
+    const int k = m->nlabels;
+    const size_t n = stance_corpus_size(c);
+    /* gold labels unknown to the model get rows of their own */
+    size_t cap = (size_t)k + 8, nl = (size_t)k;
+    char **names = malloc(cap * sizeof *names);
+    int *gold = malloc((n ? n : 1) * sizeof *gold);
+    stance_metrics *mt = NULL;
+    st_tokenizer *tk = NULL;
+    st_counter *ctr = NULL;
+    st_fvec vec = {0};
+    double *dec = malloc((size_t)k * k * sizeof *dec);
+    double *prob = malloc(k * sizeof *prob);
+    double *scratch = malloc(2 * (size_t)k * k * sizeof *scratch);
+    int rc = STANCE_OK;
+    if (!names || !gold || !dec || !prob || !scratch) {
+        rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < k; i++)
+        names[i] = m->labels[i];
+    for (size_t i = 0; i < n; i++) {
+        const char *l = stance_corpus_label(c, i);
+        size_t q;
+        for (q = 0; q < nl; q++)
+            if (strcmp(names[q], l) == 0)
+                break;
+        if (q == nl) {
+            if (nl == cap) {
+                char **t = realloc(names, (cap *= 2) * sizeof *names);
+                if (!t) {
+                    rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+                    goto done;
+                }
+                names = t;
+            }
+            names[nl++] = (char *)l;
+        }
+        gold[i] = (int)q;
+    }
+    if (st_metrics_new((int)nl, (const char *const *)names, &mt)) {
+        rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = st_tokenizer_new(&tk, err)))
+        goto done;
+    if (st_counter_new(&ctr)) {
+        rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *t = stance_corpus_text(c, i);
+        const char *const *tok;
+        const size_t *tlen;
+        size_t ntok;
+        if ((rc = st_tokenize(tk, t, strlen(t), &tok, &tlen, &ntok, err)))
+            goto done;
+        if (st_count_features(ctr, &m->fc, tok, tlen, ntok) < 0 ||
+            st_vectorize(ctr, &m->fc, &m->vocab, &vec)) {
+            rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        st_svm_decision(m->svm, &vec, dec);
+        st_metrics_add(mt, gold[i], st_svm_probability(m->svm, dec, prob, scratch));
+    }
+    st_metrics_finish(mt);
+    *out = mt;
+    mt = NULL;
+done:
+    stance_metrics_free(mt);
+    st_tokenizer_free(tk);
+    st_counter_free(ctr);
+    st_fvec_free(&vec);
+    free(names);
+    free(gold);
+    free(dec);
+    free(prob);
+    free(scratch);
+    return rc;
+}

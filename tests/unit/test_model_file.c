@@ -1,0 +1,930 @@
+/*
+ * test_model_file.c - SHA-256, the model file's round trip, and a suite of
+ * broken model files that must all be refused cleanly.
+ *
+ *   test_model_file                 run the tests (from the repository root,
+ *                                   to also check tests/bad-models/)
+ *   test_model_file --write-model F write the valid model this test builds to
+ *                                   F (used by tests/bad-models/make.sh)
+ *
+ * The test knows the file's header layout and section framing (documented at
+ * the top of src/lib/model/model_file.c) only to forge files: a payload with
+ * absurd counts re-packed with a valid CRC, so that the count checks, not the
+ * checksum, must catch them.
+ */
+#include "internal.h"
+#include "unit.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define HDR 36
+
+/* ------------------------------------------------------------ SHA-256 */
+
+static void test_sha256(void)
+{
+    char hex[65];
+    st_sha256_hex("", 0, hex);
+    CHECK_STR(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    st_sha256_hex("abc", 3, hex);
+    CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    st_sha256_hex(two, strlen(two), hex);
+    CHECK_STR(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+
+    size_t n = 1000000;
+    char *a = malloc(n);
+    if (!CHECK(a != NULL))
+        return;
+    memset(a, 'a', n);
+    const char *want = "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
+    st_sha256_hex(a, n, hex);
+    CHECK_STR(hex, want);
+    /* The same in uneven pieces, to exercise the block buffer's edges. */
+    static const size_t steps[] = {1, 63, 64, 65, 127, 55, 56, 57, 1000};
+    st_sha256 c;
+    unsigned char d[32];
+    st_sha256_init(&c);
+    size_t off = 0;
+    for (int i = 0; off < n; i = (i + 1) % 9) {
+        size_t take = steps[i] < n - off ? steps[i] : n - off;
+        st_sha256_update(&c, a + off, take);
+        off += take;
+    }
+    st_sha256_final(&c, d);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    CHECK_STR(hex, want);
+    free(a);
+}
+
+/* ------------------------------------------------------ a model by hand */
+
+static void *dup_mem(const void *p, size_t n)
+{
+    void *q = malloc(n);
+    if (q)
+        memcpy(q, p, n);
+    return q;
+}
+
+/* 3 labels, 5 features, a linear or RBF classifier, 2 sources and CV
+ * metrics.  Every allocation is checked by the caller through encode. */
+static stance_model *build_model(int rbf)
+{
+    static const char *const labels[3] = {"condemn", "neutral", "support"};
+    static const uint32_t buckets[5] = {3, 17, 200, 4096, 65535};
+    static const double idf[5] = {1.5, 2.0, 0.25, 3.75, 1.0};
+    static const double rho[3] = {0.125, -0.5, 0.75};
+    static const double probA[3] = {-1.25, -2.5, -0.75};
+    static const double probB[3] = {0.01, -0.02, 0.0};
+    stance_model *m = st_model_alloc();
+    if (!m)
+        return NULL;
+    m->nlabels = 3;
+    m->labels = calloc(3, sizeof *m->labels);
+    for (int i = 0; i < 3 && m->labels; i++)
+        m->labels[i] = st_strdup(labels[i]);
+    m->fc.hash_seed = 0x5eed;
+    m->fc.hash_bits = 16;
+    m->fc.word_ngram_max = 2;
+    m->fc.char_ngram_min = 2;
+    m->fc.char_ngram_max = 5;
+    m->fc.norm_flags = ST_NORM_FLAGS_V1;
+    m->fc.sublinear_tf = 1;
+    m->vocab.n = 5;
+    m->vocab.bucket = dup_mem(buckets, sizeof buckets);
+    m->vocab.idf = dup_mem(idf, sizeof idf);
+
+    st_svm *s = calloc(1, sizeof *s);
+    m->svm = s;
+    if (s) {
+        s->nclass = 3;
+        s->npairs = 3;
+        s->rho = dup_mem(rho, sizeof rho);
+        s->probA = dup_mem(probA, sizeof probA);
+        s->probB = dup_mem(probB, sizeof probB);
+        if (!rbf) {
+            s->kernel = STANCE_KERNEL_LINEAR;
+            s->nfeat = 5;
+            s->w = malloc(15 * sizeof *s->w);
+            for (int i = 0; i < 15 && s->w; i++)
+                s->w[i] = (i - 7) * 0.0625;
+        } else {
+            static const uint32_t nsv_class[3] = {1, 2, 1};
+            static const double coef[8] = {1, -0.5, -0.5, 0.25, 0.5, 1, -1, -0.25};
+            static const uint64_t start[5] = {0, 2, 3, 5, 6};
+            static const uint32_t index[6] = {0, 3, 4, 1, 2, 2};
+            static const double value[6] = {0.6, 0.8, 1, 0.6, 0.8, 1};
+            s->kernel = STANCE_KERNEL_RBF;
+            s->gamma = 0.5;
+            s->nfeat = 5;
+            s->nsv = 4;
+            s->nsv_class = dup_mem(nsv_class, sizeof nsv_class);
+            s->sv_coef = dup_mem(coef, sizeof coef);
+            s->sv_start = dup_mem(start, sizeof start);
+            s->sv_index = dup_mem(index, sizeof index);
+            s->sv_value = dup_mem(value, sizeof value);
+        }
+    }
+
+    m->train.kernel = rbf ? STANCE_KERNEL_RBF : STANCE_KERNEL_LINEAR;
+    m->train.solver = rbf ? STANCE_SOLVER_LIBSVM : STANCE_SOLVER_LIBLINEAR;
+    m->train.balanced = 1;
+    m->train.grid = rbf;
+    m->train.cv_folds = 5;
+    m->train.C = 1;
+    m->train.gamma = rbf ? 0.5 : 0;
+    m->train.seed = 1;
+    m->train.min_df = 2;
+    m->train.group_by = st_strdup("situation");
+    m->train.sentences = 120;
+    m->train.duplicates = 3;
+
+    if (st_metrics_new(3, labels, &m->cv) == STANCE_OK) {
+        static const int conf[9] = {25, 3, 2, 4, 44, 7, 1, 5, 29};
+        for (int g = 0; g < 3; g++)
+            for (int p = 0; p < 3; p++)
+                for (int i = 0; i < conf[g * 3 + p]; i++)
+                    st_metrics_add(m->cv, g, p);
+        st_metrics_finish(m->cv);
+    }
+
+    m->nsources = 2;
+    m->sources = calloc(2, sizeof *m->sources);
+    if (m->sources) {
+        static const uint64_t per[2][3] = {{20, 30, 20}, {10, 25, 15}};
+        static const char *const names[2] = {"corpus/en.tsv", "corpus/fr \"quoted\".tsv"};
+        for (int i = 0; i < 2; i++) {
+            m->sources[i].name = st_strdup(names[i]);
+            st_sha256_hex(names[i], strlen(names[i]), m->sources[i].sha256);
+            m->sources[i].records = per[i][0] + per[i][1] + per[i][2];
+            m->sources[i].per_label = dup_mem(per[i], sizeof per[i]);
+        }
+    }
+    return m;
+}
+
+/* ------------------------------------------------- forging files */
+
+static int unpack(const unsigned char *file, size_t len, unsigned char **payload, size_t *plen)
+{
+    if (len < HDR)
+        return -1;
+    uint64_t ulen = 0;
+    for (int i = 7; i >= 0; i--)
+        ulen = ulen << 8 | file[16 + i];
+    uLongf out = (uLongf)ulen;
+    *payload = malloc((size_t)ulen + 1);
+    if (!*payload)
+        return -1;
+    if (uncompress(*payload, &out, file + HDR, (uLong)(len - HDR)) != Z_OK || out != ulen) {
+        free(*payload);
+        return -1;
+    }
+    *plen = (size_t)ulen;
+    return 0;
+}
+
+static void le(unsigned char *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* A well-formed header, checksum and compression around any payload. */
+static int repack(const unsigned char *payload, size_t plen, unsigned char **file, size_t *flen)
+{
+    uLongf clen = compressBound((uLong)plen);
+    *file = malloc(HDR + (size_t)clen);
+    if (!*file)
+        return -1;
+    if (compress2(*file + HDR, &clen, payload, (uLong)plen, 9) != Z_OK) {
+        free(*file);
+        return -1;
+    }
+    memcpy(*file, "STANCEMD", 8);
+    le(*file + 8, 1, 4);
+    le(*file + 12, 0, 4);
+    le(*file + 16, plen, 8);
+    le(*file + 24, clen, 8);
+    le(*file + 32, crc32(crc32(0, Z_NULL, 0), payload, (uInt)plen), 4);
+    *flen = HDR + (size_t)clen;
+    return 0;
+}
+
+/* Offset of section tag's header (tag, u64 length) in the payload, or -1. */
+static long find_section(const unsigned char *p, size_t plen, const char *tag)
+{
+    size_t pos = 0;
+    while (pos + 12 <= plen) {
+        uint64_t slen = 0;
+        for (int i = 7; i >= 0; i--)
+            slen = slen << 8 | p[pos + 4 + (size_t)i];
+        if (memcmp(p + pos, tag, 4) == 0)
+            return (long)pos;
+        pos += 12 + (size_t)slen;
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------- expectations */
+
+static stance_model *const SENTINEL = (stance_model *)&unit_passed;
+
+/* A broken file: refused with MODEL or VERSION, a message, and *out NULL. */
+static int expect_bad(const unsigned char *data, size_t len, const char *what, long arg,
+                      stance_error *e)
+{
+    stance_model *m = SENTINEL;
+    stance_error tmp;
+    if (!e)
+        e = &tmp;
+    memset(e, 0, sizeof *e);
+    int rc = stance_model_load_buffer(data, len, &m, e);
+    int ok = (rc == STANCE_ERR_MODEL || rc == STANCE_ERR_VERSION) && e->code == rc &&
+             e->msg[0] != '\0' && m == NULL;
+    CHECK_MSG(ok, "%s %ld: rc %d, msg '%s', out %p", what, arg, rc, e->msg, (void *)m);
+    if (m != SENTINEL)
+        stance_model_free(m);
+    return ok;
+}
+
+static int same_bytes(const unsigned char *a, size_t na, const unsigned char *b, size_t nb)
+{
+    return na == nb && memcmp(a, b, na) == 0;
+}
+
+/* --------------------------------------------------------- round trips */
+
+static void check_equal_models(const stance_model *a, const stance_model *b)
+{
+    CHECK_INT(a->nlabels, b->nlabels);
+    for (int i = 0; i < a->nlabels && i < b->nlabels; i++)
+        CHECK_STR(a->labels[i], b->labels[i]);
+    CHECK(memcmp(&a->fc, &b->fc, sizeof a->fc) == 0);
+    CHECK_INT(a->vocab.n, b->vocab.n);
+    CHECK(memcmp(a->vocab.bucket, b->vocab.bucket, a->vocab.n * sizeof(uint32_t)) == 0);
+    CHECK(memcmp(a->vocab.idf, b->vocab.idf, a->vocab.n * sizeof(double)) == 0);
+    CHECK_INT(a->svm->kernel, b->svm->kernel);
+    CHECK(a->svm->gamma == b->svm->gamma);
+    CHECK(memcmp(a->svm->rho, b->svm->rho, 3 * sizeof(double)) == 0);
+    CHECK(memcmp(a->svm->probB, b->svm->probB, 3 * sizeof(double)) == 0);
+    if (a->svm->kernel == STANCE_KERNEL_LINEAR) {
+        CHECK(memcmp(a->svm->w, b->svm->w, 15 * sizeof(double)) == 0);
+    } else {
+        CHECK_INT(a->svm->nsv, b->svm->nsv);
+        CHECK(memcmp(a->svm->sv_start, b->svm->sv_start, 5 * sizeof(uint64_t)) == 0);
+        CHECK(memcmp(a->svm->sv_index, b->svm->sv_index, 6 * sizeof(uint32_t)) == 0);
+        CHECK(memcmp(a->svm->sv_coef, b->svm->sv_coef, 8 * sizeof(double)) == 0);
+    }
+    CHECK_STR(a->train.group_by, b->train.group_by);
+    CHECK(a->train.C == b->train.C && a->train.seed == b->train.seed);
+    CHECK(a->train.sentences == b->train.sentences);
+    CHECK((a->cv == NULL) == (b->cv == NULL));
+    if (a->cv && b->cv) {
+        CHECK(memcmp(a->cv->confusion, b->cv->confusion, 9 * sizeof(long)) == 0);
+        CHECK(a->cv->macro_f1 == b->cv->macro_f1 && a->cv->total == b->cv->total);
+    }
+    CHECK_INT(a->nsources, b->nsources);
+    for (size_t i = 0; i < a->nsources && i < b->nsources; i++) {
+        CHECK_STR(a->sources[i].name, b->sources[i].name);
+        CHECK_STR(a->sources[i].sha256, b->sources[i].sha256);
+        CHECK(memcmp(a->sources[i].per_label, b->sources[i].per_label, 3 * 8) == 0);
+    }
+}
+
+static void test_round_trip(int rbf, int with_cv)
+{
+    stance_error e = {0};
+    stance_model *m = build_model(rbf), *d = NULL, *d2 = NULL;
+    unsigned char *b1 = NULL, *b2 = NULL;
+    size_t n1 = 0, n2 = 0;
+    if (!CHECK(m != NULL))
+        return;
+    if (!with_cv) {
+        stance_metrics_free(m->cv);
+        m->cv = NULL;
+        free(m->train.group_by);
+        m->train.group_by = NULL;
+    }
+    int rc = st_model_encode(m, &b1, &n1, &e);
+    if (!CHECK_MSG(rc == STANCE_OK, "encode (rbf %d): %s", rbf, e.msg))
+        goto out;
+    rc = st_model_decode(b1, n1, "roundtrip.stm", &d, &e);
+    if (!CHECK_MSG(rc == STANCE_OK, "decode (rbf %d): %s", rbf, e.msg))
+        goto out;
+    check_equal_models(m, d);
+    CHECK(st_vocab_find(&d->vocab, 4096) == 3);
+    CHECK(st_vocab_find(&d->vocab, 4097) == UINT32_MAX);
+    rc = st_model_encode(d, &b2, &n2, &e);
+    CHECK_MSG(rc == STANCE_OK, "re-encode: %s", e.msg);
+    CHECK(same_bytes(b1, n1, b2, n2));
+
+    char hex[65];
+    st_sha256_hex(b1, n1, hex);
+    hex[16] = '\0';
+    CHECK_STR(stance_model_id(d), hex);
+    CHECK_INT(strlen(stance_model_id(d)), 16);
+    CHECK_INT(stance_model_nlabels(d), 3);
+    CHECK_STR(stance_model_label(d, 2), "support");
+    CHECK(stance_model_label(d, 3) == NULL && stance_model_label(d, -1) == NULL);
+
+    /* Through the public entry point, too. */
+    rc = stance_model_load_buffer(b1, n1, &d2, &e);
+    CHECK_MSG(rc == STANCE_OK && d2, "load_buffer: %s", e.msg);
+
+    /* info: valid JSON (the library's own parser checks the whole syntax)
+     * with the expected members. */
+    char *js = stance_model_info_json(d);
+    if (CHECK(js != NULL)) {
+        stance_json_member mem[16];
+        size_t nm = 0;
+        rc = stance_json_parse_object(js, strlen(js), mem, 16, &nm, &e);
+        CHECK_MSG(rc == STANCE_OK, "info JSON does not parse: %s\n%s", e.msg, js);
+        CHECK_INT(nm, 8);
+        CHECK(strstr(js, "\"labels\":[\"condemn\",\"neutral\",\"support\"]") != NULL);
+        CHECK(strstr(js, rbf ? "\"kernel\":\"rbf\"" : "\"kernel\":\"linear\"") != NULL);
+        CHECK(strstr(js, rbf ? "\"support_vectors\":4" : "\"gamma\":null") != NULL);
+        CHECK(strstr(js, "\"vocabulary\":5") != NULL);
+        CHECK(strstr(js, "\"normalisation\":\"NFKC+casefold\"") != NULL);
+        CHECK(strstr(js, "\"corpus/fr \\\"quoted\\\".tsv\"") != NULL);
+        CHECK(strstr(js, "\"per_label\":{\"condemn\":20,\"neutral\":30,\"support\":20}") != NULL);
+        CHECK(strstr(js, with_cv ? "\"cross_validation\":{" : "\"cross_validation\":null") !=
+              NULL);
+        CHECK(strstr(js, with_cv ? "\"group_by\":\"situation\"" : "\"group_by\":null") != NULL);
+        char idm[96];
+        snprintf(idm, sizeof idm, "\"id\":\"%s\"", hex);
+        CHECK(strstr(js, idm) != NULL);
+        free(js);
+    }
+out:
+    free(b1);
+    free(b2);
+    stance_model_free(m);
+    stance_model_free(d);
+    stance_model_free(d2);
+}
+
+/* The encoder must refuse what the decoder would refuse. */
+static void test_encode_refuses(void)
+{
+    stance_error e = {0};
+    unsigned char *b = NULL;
+    size_t n = 0;
+    stance_model *m = build_model(0);
+    if (!CHECK(m != NULL))
+        return;
+    char *t = m->labels[0]; /* unsorted labels */
+    m->labels[0] = m->labels[2];
+    m->labels[2] = t;
+    int rc = st_model_encode(m, &b, &n, &e);
+    CHECK_MSG(rc == STANCE_ERR_ARG && b == NULL && strstr(e.msg, "LABL"), "rc %d: %s", rc,
+              e.msg);
+    t = m->labels[0];
+    m->labels[0] = m->labels[2];
+    m->labels[2] = t;
+    m->vocab.idf[1] = NAN;
+    rc = st_model_encode(m, &b, &n, &e);
+    CHECK_MSG(rc == STANCE_ERR_ARG && b == NULL && strstr(e.msg, "idf"), "rc %d: %s", rc, e.msg);
+    m->vocab.idf[1] = 2;
+    m->svm->npairs = 2;
+    rc = st_model_encode(m, &b, &n, &e);
+    CHECK_MSG(rc == STANCE_ERR_ARG && b == NULL, "rc %d: %s", rc, e.msg);
+    m->svm->npairs = 3;
+    rc = st_model_encode(m, &b, &n, &e);
+    CHECK_MSG(rc == STANCE_OK, "rc %d: %s", rc, e.msg);
+    free(b);
+    stance_model_free(m);
+}
+
+static int count_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    if (!d)
+        return -1;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void test_save_load(void)
+{
+    stance_error e = {0};
+    char dir[] = "/tmp/test_model_file.XXXXXX";
+    char path[128], bad[160];
+    stance_model *m = build_model(0), *l = SENTINEL;
+    unsigned char *b = NULL, *fb = NULL;
+    size_t n = 0;
+    if (!CHECK(m != NULL) || !CHECK(mkdtemp(dir) != NULL)) {
+        stance_model_free(m);
+        return;
+    }
+    snprintf(path, sizeof path, "%s/model.stm", dir);
+    int rc = stance_model_save(m, path, &e);
+    CHECK_MSG(rc == STANCE_OK, "save: %s", e.msg);
+    CHECK_INT(count_dir(dir), 1); /* no temporary file left behind */
+    rc = stance_model_load(path, &l, &e);
+    if (CHECK_MSG(rc == STANCE_OK && l && l != SENTINEL, "load: %s", e.msg)) {
+        check_equal_models(m, l);
+        CHECK(st_model_encode(m, &b, &n, &e) == STANCE_OK);
+        FILE *f = fopen(path, "rb");
+        fb = malloc(n + 16);
+        size_t got = f && fb ? fread(fb, 1, n + 16, f) : 0;
+        if (f)
+            fclose(f);
+        CHECK(same_bytes(b, n, fb, got));
+        char hex[65];
+        st_sha256_hex(b, n, hex);
+        CHECK(strncmp(stance_model_id(l), hex, 16) == 0);
+        stance_model_free(l);
+    }
+    /* Saving over an existing model replaces it. */
+    rc = stance_model_save(m, path, &e);
+    CHECK_MSG(rc == STANCE_OK && count_dir(dir) == 1, "second save: %s", e.msg);
+
+    /* I/O failures: STANCE_ERR_IO with the reason, nothing left behind. */
+    snprintf(bad, sizeof bad, "%s/no/such/dir/model.stm", dir);
+    rc = stance_model_save(m, bad, &e);
+    CHECK_MSG(rc == STANCE_ERR_IO && strstr(e.msg, "No such file"), "rc %d: %s", rc, e.msg);
+    snprintf(bad, sizeof bad, "%s/sub", dir);
+    CHECK(mkdir(bad, 0700) == 0);
+    rc = stance_model_save(m, bad, &e); /* rename over a directory fails */
+    CHECK_MSG(rc == STANCE_ERR_IO && e.msg[0], "rc %d: %s", rc, e.msg);
+    CHECK_INT(count_dir(dir), 2);
+    CHECK_INT(count_dir(bad), 0);
+    l = SENTINEL;
+    rc = stance_model_load(bad, &l, &e); /* a directory */
+    CHECK_MSG(rc == STANCE_ERR_IO && l == NULL, "rc %d: %s", rc, e.msg);
+    snprintf(bad, sizeof bad, "%s/missing.stm", dir);
+    l = SENTINEL;
+    rc = stance_model_load(bad, &l, &e);
+    CHECK_MSG(rc == STANCE_ERR_IO && l == NULL && strstr(e.msg, "missing.stm"), "rc %d: %s", rc,
+              e.msg);
+    /* The path names the file in decode errors. */
+    FILE *f = fopen(bad, "wb");
+    if (f) {
+        fwrite("STANCEMD\1\0\0", 1, 11, f);
+        fclose(f);
+    }
+    l = SENTINEL;
+    rc = stance_model_load(bad, &l, &e);
+    CHECK_MSG(rc == STANCE_ERR_MODEL && l == NULL && strncmp(e.msg, bad, strlen(bad)) == 0,
+              "rc %d: %s", rc, e.msg);
+
+    unlink(bad);
+    snprintf(bad, sizeof bad, "%s/sub", dir);
+    rmdir(bad);
+    unlink(path);
+    rmdir(dir);
+    free(b);
+    free(fb);
+    stance_model_free(m);
+}
+
+/* ------------------------------------------------------ broken models */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static void test_truncation(const unsigned char *good, size_t n)
+{
+    for (size_t len = 0; len < n; len++)
+        expect_bad(good, len, "truncated to", (long)len, NULL);
+}
+
+static void test_bit_flips(const unsigned char *good, size_t n)
+{
+    unsigned char *b = dup_mem(good, n);
+    if (!CHECK(b != NULL))
+        return;
+    for (size_t bit = 0; bit < HDR * 8; bit++) {
+        b[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+        expect_bad(b, n, "header bit", (long)bit, NULL);
+        b[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+    }
+    /* In the compressed payload a flip must be refused, or else be one that
+     * zlib provably ignores (the padding bits after the final block): then
+     * the decoded model is exactly the original one.  Anything in between
+     * would be silent corruption. */
+    size_t pbits = (n - HDR) * 8, ignored = 0;
+    size_t tries = pbits < 2000 ? pbits : 2000;
+    for (size_t t = 0; t < tries; t++) {
+        size_t bit = HDR * 8 + (pbits <= 2000 ? t : (size_t)(rnd() % pbits));
+        b[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+        stance_model *m = NULL;
+        stance_error e = {0};
+        int rc = stance_model_load_buffer(b, n, &m, &e);
+        if (rc == STANCE_OK) {
+            unsigned char *re = NULL;
+            size_t rn = 0;
+            CHECK_MSG(st_model_encode(m, &re, &rn, &e) == STANCE_OK &&
+                          same_bytes(re, rn, good, n),
+                      "payload bit %zu flipped: accepted a different model", bit);
+            free(re);
+            stance_model_free(m);
+            ignored++;
+        } else {
+            CHECK_MSG((rc == STANCE_ERR_MODEL || rc == STANCE_ERR_VERSION) && e.msg[0] && !m,
+                      "payload bit %zu: rc %d msg '%s'", bit, rc, e.msg);
+        }
+        b[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+    }
+    /* Only the few padding bits of the last byte can be harmless. */
+    CHECK_MSG(ignored <= 7, "%zu payload flips accepted", ignored);
+    free(b);
+}
+
+static void test_header_cases(const unsigned char *good, size_t n)
+{
+    stance_error e;
+    unsigned char *b = malloc(n + 8);
+    if (!CHECK(b != NULL))
+        return;
+
+    memcpy(b, good, n);
+    memcpy(b, "STANCEMX", 8);
+    expect_bad(b, n, "bad magic", 0, &e);
+    CHECK_STR(e.msg, "<buffer>: not a stance model file (bad magic)");
+    expect_bad((const unsigned char *)"hello", 5, "text", 0, &e);
+    CHECK(strstr(e.msg, "bad magic") != NULL);
+    expect_bad((const unsigned char *)"STANCE", 6, "short magic", 0, &e);
+    CHECK(strstr(e.msg, "truncated") != NULL);
+
+    memcpy(b, good, n);
+    le(b + 8, 7, 4);
+    expect_bad(b, n, "future version", 7, &e);
+    CHECK_INT(e.code, STANCE_ERR_VERSION);
+    CHECK_STR(e.msg, "<buffer>: model format version 7 is newer than this build supports (1)");
+    stance_model *m = NULL;
+    int rc = st_model_decode(b, n, "models/x.stm", &m, &e);
+    CHECK(rc == STANCE_ERR_VERSION && strncmp(e.msg, "models/x.stm: ", 14) == 0);
+
+    memcpy(b, good, n);
+    memcpy(b + n, "garbage!", 8);
+    expect_bad(b, n + 8, "trailing garbage", 8, &e);
+    CHECK_MSG(strstr(e.msg, "8 bytes of trailing garbage") != NULL, "%s", e.msg);
+    expect_bad(b, n + 1, "one trailing byte", 1, &e);
+
+    memcpy(b, good, n);
+    b[n - 1] ^= 0x40; /* the adler32 / last byte */
+    expect_bad(b, n, "corrupt tail", 0, NULL);
+
+    /* a lying uncompressed size far beyond what the bytes can inflate to */
+    memcpy(b, good, n);
+    le(b + 16, (uint64_t)1 << 31, 8);
+    expect_bad(b, n, "bomb size", 0, &e);
+    CHECK(strstr(e.msg, "cannot come from") != NULL);
+    free(b);
+}
+
+/* Forged payloads with valid CRCs: the structural checks must catch them. */
+typedef void (*forge_fn)(unsigned char *p, size_t plen);
+
+static void forge_and_expect(const unsigned char *good, size_t n, forge_fn fn, const char *what,
+                             const char *want1, const char *want2)
+{
+    unsigned char *p = NULL, *f = NULL;
+    size_t plen = 0, flen = 0;
+    stance_error e;
+    if (!CHECK(unpack(good, n, &p, &plen) == 0))
+        return;
+    if (fn)
+        fn(p, plen);
+    if (CHECK(repack(p, plen, &f, &flen) == 0)) {
+        if (!fn) { /* the forger itself must produce loadable files */
+            stance_model *m = NULL;
+            CHECK_MSG(stance_model_load_buffer(f, flen, &m, &e) == STANCE_OK, "%s", e.msg);
+            stance_model_free(m);
+        } else {
+            expect_bad(f, flen, what, 0, &e);
+            CHECK_MSG(strstr(e.msg, want1) && strstr(e.msg, want2) && !strstr(e.msg, "checksum"),
+                      "%s: '%s' lacks '%s'/'%s'", what, e.msg, want1, want2);
+        }
+        free(f);
+    }
+    free(p);
+}
+
+static unsigned char *sec(unsigned char *p, size_t plen, const char *tag)
+{
+    long at = find_section(p, plen, tag);
+    CHECK_MSG(at >= 0, "no section %s", tag);
+    return at >= 0 ? p + at + 12 : NULL;
+}
+
+static void f_nlabels(unsigned char *p, size_t plen)
+{
+    unsigned char *s = sec(p, plen, "LABL");
+    if (s)
+        le(s, 4000000000u, 4);
+}
+static void f_vocab(unsigned char *p, size_t plen)
+{
+    unsigned char *s = sec(p, plen, "VOCB");
+    if (s)
+        le(s, (uint64_t)1 << 40, 8);
+}
+static void f_vocab_small(unsigned char *p, size_t plen)
+{
+    unsigned char *s = sec(p, plen, "VOCB");
+    if (s)
+        le(s, 4, 8); /* one feature fewer: the section is not consumed */
+}
+static void f_bucket_order(unsigned char *p, size_t plen)
+{
+    unsigned char *s = sec(p, plen, "VOCB");
+    if (s)
+        le(s + 8 + 4, 2, 4); /* bucket[1] = 2 < bucket[0] = 3 */
+}
+static void f_bucket_range(unsigned char *p, size_t plen)
+{
+    unsigned char *s = sec(p, plen, "VOCB");
+    if (s)
+        le(s + 8 + 16, 65536, 4); /* past 1 << 16 */
+}
+static void f_idf_nan(unsigned char *p, size_t plen)
+{
+    unsigned char *s = sec(p, plen, "VOCB");
+    if (s)
+        le(s + 8 + 20 + 16, 0x7ff8000000000000u, 8);
+}
+static void f_label_order(unsigned char *p, size_t plen)
+{
+    unsigned char *s = sec(p, plen, "LABL");
+    if (s)
+        s[4 + 4] = 'z'; /* "condemn" -> "zondemn" */
+}
+static void f_label_nul(unsigned char *p, size_t plen)
+{
+    unsigned char *s = sec(p, plen, "LABL");
+    if (s)
+        s[4 + 4 + 2] = 0;
+}
+static void f_unknown_tag(unsigned char *p, size_t plen)
+{
+    long at = find_section(p, plen, "CVMT");
+    if (CHECK(at >= 0))
+        memcpy(p + at, "XTRA", 4);
+}
+static void f_dup_tag(unsigned char *p, size_t plen)
+{
+    long at = find_section(p, plen, "CVMT");
+    if (CHECK(at >= 0))
+        memcpy(p + at, "TRAI", 4);
+}
+static void f_missing(unsigned char *p, size_t plen)
+{
+    long at = find_section(p, plen, "SRCS");
+    if (CHECK(at >= 0))
+        memcpy(p + at, "CVMT", 4); /* SRCS gone, CVMT twice: first error wins */
+}
+static void f_section_len(unsigned char *p, size_t plen)
+{
+    long at = find_section(p, plen, "FEAT");
+    if (CHECK(at >= 0))
+        le(p + at + 4, (uint64_t)1 << 62, 8);
+}
+static void f_hash_bits(unsigned char *p, size_t plen)
+{
+    unsigned char *s = sec(p, plen, "FEAT");
+    if (s)
+        s[4] = 29;
+}
+static void f_nclass(unsigned char *p, size_t plen)
+{
+    unsigned char *s = sec(p, plen, "SVMC");
+    if (s)
+        le(s, 4, 4);
+}
+static void f_nfeat(unsigned char *p, size_t plen)
+{
+    unsigned char *s = sec(p, plen, "SVMC");
+    if (s)
+        le(s + 12 + 8 + 72, 0xffffffffffffffffu, 8);
+}
+static void f_weight_inf(unsigned char *p, size_t plen)
+{
+    unsigned char *s = sec(p, plen, "SVMC");
+    if (s)
+        le(s + 12 + 8 + 72 + 8 + 8 * 7, 0x7ff0000000000000u, 8);
+}
+static void f_support(unsigned char *p, size_t plen)
+{
+    unsigned char *s = sec(p, plen, "CVMT");
+    /* labels: 4 + 3 x (4 + 7) bytes; confusion[0][0] += 1 */
+    if (s)
+        s[37] ^= 1;
+}
+static void f_per_label(unsigned char *p, size_t plen)
+{
+    unsigned char *s = sec(p, plen, "SRCS");
+    /* source 0: 4 + 13 name + 64 sha + 8 records, then per_label[0] */
+    if (s)
+        s[4 + 4 + 13 + 64 + 8] ^= 1;
+}
+static void f_sha_hex(unsigned char *p, size_t plen)
+{
+    unsigned char *s = sec(p, plen, "SRCS");
+    if (s)
+        s[4 + 4 + 13] = 'G';
+}
+static void f_nsources(unsigned char *p, size_t plen)
+{
+    unsigned char *s = sec(p, plen, "SRCS");
+    if (s)
+        le(s, 60000, 4);
+}
+static void f_solver(unsigned char *p, size_t plen)
+{
+    unsigned char *s = sec(p, plen, "TRAI");
+    if (s)
+        le(s + 4, 9, 4);
+}
+
+static void test_forged(const unsigned char *good, size_t n)
+{
+    forge_and_expect(good, n, NULL, "unchanged", "", "");
+    forge_and_expect(good, n, f_nlabels, "4e9 labels", "section LABL", "4000000000");
+    forge_and_expect(good, n, f_vocab, "2^40 features", "section VOCB", "1099511627776");
+    forge_and_expect(good, n, f_vocab_small, "short vocab", "section VOCB", "unread");
+    forge_and_expect(good, n, f_bucket_order, "bucket order", "section VOCB",
+                     "bucket 2 is not above the previous one");
+    forge_and_expect(good, n, f_bucket_range, "bucket range", "VOCB", "65536");
+    forge_and_expect(good, n, f_idf_nan, "idf NaN", "VOCB", "idf[2]");
+    forge_and_expect(good, n, f_label_order, "label order", "LABL", "sorted");
+    forge_and_expect(good, n, f_label_nul, "label NUL", "LABL", "NUL");
+    forge_and_expect(good, n, f_unknown_tag, "unknown tag", "unknown section 'XTRA'", "");
+    forge_and_expect(good, n, f_dup_tag, "duplicate", "section TRAI appears twice", "");
+    forge_and_expect(good, n, f_missing, "missing", "CVMT appears twice", "");
+    forge_and_expect(good, n, f_section_len, "section length", "section FEAT", "run past");
+    forge_and_expect(good, n, f_hash_bits, "hash bits", "FEAT", "hash_bits 29");
+    forge_and_expect(good, n, f_nclass, "nclass", "SVMC", "4 classes for 3 labels");
+    forge_and_expect(good, n, f_nfeat, "nfeat", "SVMC", "18446744073709551615");
+    forge_and_expect(good, n, f_weight_inf, "weight inf", "SVMC", "w[7]");
+    forge_and_expect(good, n, f_support, "support", "CVMT", "support[0]");
+    forge_and_expect(good, n, f_per_label, "per_label", "SRCS", "sum to");
+    forge_and_expect(good, n, f_sha_hex, "sha hex", "SRCS", "hex");
+    forge_and_expect(good, n, f_nsources, "nsources", "SRCS", "truncated");
+    forge_and_expect(good, n, f_solver, "solver", "TRAI", "solver 9");
+
+    /* A payload without SRCS at all (cut off the end): missing section. */
+    unsigned char *p = NULL, *f = NULL;
+    size_t plen = 0, flen = 0;
+    stance_error e;
+    if (CHECK(unpack(good, n, &p, &plen) == 0)) {
+        long at = find_section(p, plen, "SRCS");
+        if (CHECK(at >= 0) && CHECK(repack(p, (size_t)at, &f, &flen) == 0)) {
+            expect_bad(f, flen, "no SRCS", 0, &e);
+            CHECK_MSG(strstr(e.msg, "missing section SRCS") != NULL, "%s", e.msg);
+            free(f);
+        }
+        free(p);
+    }
+}
+
+static void test_forged_rbf(void)
+{
+    unsigned char *good = NULL, *p = NULL, *f = NULL;
+    size_t n = 0, plen = 0, flen = 0;
+    stance_error e;
+    stance_model *m = build_model(1);
+    if (!CHECK(m && st_model_encode(m, &good, &n, &e) == STANCE_OK))
+        goto out;
+    if (!CHECK(unpack(good, n, &p, &plen) == 0))
+        goto out;
+    long at = find_section(p, plen, "SVMC");
+    if (!CHECK(at >= 0))
+        goto out;
+    unsigned char *s = p + at + 12;
+    size_t base = 12 + 8 + 72; /* nclass npairs kernel, gamma, rho/probA/probB */
+    static const struct {
+        size_t off;
+        uint64_t val;
+        int width;
+        const char *want;
+    } cases[] = {
+        {0, 20000000, 8, "20000000 support vectors"},     /* nsv over the cap */
+        {0, 3000000, 8, "truncated"},                     /* nsv within the cap, no bytes */
+        {8, 2, 4, "hold 5 support vectors, not 4"},       /* nsv_class[0] */
+        {8 + 12 + 64, 1, 8, "sv_start[0]"},               /* sv_start[0] != 0 */
+        {8 + 12 + 64 + 16, 1, 8, "goes back"},            /* sv_start[2] < sv_start[1] */
+        {8 + 12 + 64 + 32, 7, 8, "values"},               /* nnz too big */
+        {8 + 12 + 64 + 40, 9, 4, "uses feature 9"},       /* sv_index past vocab */
+        {8 + 12 + 64 + 40 + 4, 0, 4, "not above"},        /* sv_index order in vector 0 */
+        {8 + 12 + 64 + 40 + 24, 0x7ff8000000000001u, 8, "sv_value[0]"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned char save[8];
+        memcpy(save, s + base + cases[i].off, 8);
+        le(s + base + cases[i].off, cases[i].val, cases[i].width);
+        if (CHECK(repack(p, plen, &f, &flen) == 0)) {
+            expect_bad(f, flen, "rbf case", (long)i, &e);
+            CHECK_MSG(strstr(e.msg, "SVMC") && strstr(e.msg, cases[i].want),
+                      "rbf case %zu: '%s' lacks '%s'", i, e.msg, cases[i].want);
+            free(f);
+        }
+        memcpy(s + base + cases[i].off, save, 8);
+    }
+    /* RBF with liblinear is inconsistent */
+    at = find_section(p, plen, "TRAI");
+    if (CHECK(at >= 0)) {
+        le(p + at + 12 + 4, STANCE_SOLVER_LIBLINEAR, 4);
+        if (CHECK(repack(p, plen, &f, &flen) == 0)) {
+            expect_bad(f, flen, "rbf liblinear", 0, &e);
+            CHECK_MSG(strstr(e.msg, "libsvm") != NULL, "%s", e.msg);
+            free(f);
+        }
+    }
+out:
+    free(good);
+    free(p);
+    stance_model_free(m);
+}
+
+/* Every committed broken file must be refused (run from the repo root). */
+static void test_bad_models_dir(void)
+{
+    const char *dir = "tests/bad-models";
+    DIR *d = opendir(dir);
+    if (!d) {
+        printf("test_model_file: %s not found (not run from the repository root); skipped\n",
+               dir);
+        return;
+    }
+    int seen = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l < 5 || strcmp(de->d_name + l - 4, ".stm") != 0)
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        stance_model *m = SENTINEL;
+        stance_error e = {0};
+        int rc = stance_model_load(path, &m, &e);
+        CHECK_MSG((rc == STANCE_ERR_MODEL || rc == STANCE_ERR_VERSION) && m == NULL &&
+                      strncmp(e.msg, path, strlen(path)) == 0,
+                  "%s: rc %d, '%s'", path, rc, e.msg);
+        seen++;
+    }
+    closedir(d);
+    CHECK_MSG(seen >= 4, "only %d .stm files in %s", seen, dir);
+}
+
+static int write_model(const char *path)
+{
+    stance_error e = {0};
+    stance_model *m = build_model(0);
+    int rc = m ? stance_model_save(m, path, &e) : STANCE_ERR_NOMEM;
+    stance_model_free(m);
+    if (rc != STANCE_OK)
+        fprintf(stderr, "test_model_file: %s\n", e.msg);
+    return rc == STANCE_OK ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--write-model") == 0)
+        return write_model(argv[2]);
+
+    test_sha256();
+    test_round_trip(0, 1);
+    test_round_trip(1, 1);
+    test_round_trip(0, 0);
+    test_encode_refuses();
+    test_save_load();
+
+    stance_error e = {0};
+    unsigned char *good = NULL;
+    size_t n = 0;
+    stance_model *m = build_model(0);
+    if (CHECK(m && st_model_encode(m, &good, &n, &e) == STANCE_OK)) {
+        test_truncation(good, n);
+        test_bit_flips(good, n);
+        test_header_cases(good, n);
+        test_forged(good, n);
+    }
+    free(good);
+    stance_model_free(m);
+    test_forged_rbf();
+    test_bad_models_dir();
+    return UNIT_REPORT("test_model_file");
+}
