@@ -208,7 +208,7 @@ typedef struct stance_train_params {
     const char *group_by;      /* metadata column: no group in two folds; NULL */
     int grid;                  /* choose C (and gamma) by cross-validation */
     uint64_t seed;             /* folds, shuffles, probability calibration; default 1 */
-    size_t large_corpus;       /* auto solver switch point; default 50000 */
+    size_t large_corpus;       /* auto solver switch point; default 2000 */
     int threads;               /* for cross-validation folds; default 1 */
 } stance_train_params;
 

@@ -26,7 +26,7 @@ static const char usage_text[] =
     "  -c, --cost C           SVM cost (default 1)\n"
     "      --gamma G          RBF width (default 1; vectors have unit length)\n"
     "      --solver S         auto (default), libsvm or liblinear (linear kernel only;\n"
-    "                         auto uses liblinear above 50000 sentences)\n"
+    "                         auto uses liblinear above 2000 sentences)\n"
     "      --class-weight W   balanced (default) or none\n"
     "      --word-ngrams N    word n-grams up to N (1-3, default 2)\n"
     "      --char-ngrams A-B  character n-grams from A to B code points (default 2-5),\n"

@@ -306,7 +306,7 @@ static void test_errors(void)
                  STANCE_ERR_FORMAT, "%s:1: field \"text\" is not a string");
     expect_error(c, write_str("syntax.jsonl", "{\"label\":\"a\",\"text\":\"b\"}\n"
                                               "{\"label\":\"a\",\"text\":\"c\",}\n"),
-                 STANCE_ERR_FORMAT, "%s:2: column 27: trailing comma before '}'");
+                 STANCE_ERR_FORMAT, "%s:2: column 25: trailing comma before '}'");
     expect_error(c, write_str("array.jsonl", "[\"a\",\"b\"]\n"), STANCE_ERR_FORMAT,
                  "%s:1: column 1: unexpected '[', expected '{' (a record must be a JSON object)");
     expect_error(c, write_str("two.jsonl", "{\"label\":\"a\",\"text\":\"b\"} {}\n"),
@@ -505,7 +505,7 @@ static void test_buffer(void)
     const char js[] = "{\"label\":\"x\",\"text\":\"y\"}";
     CHECK(st_corpus_add_buffer(c, "mem.jsonl", js, sizeof js - 1, &err) == STANCE_OK);
     CHECK(st_corpus_add_buffer(c, "mem.jsonl", js, sizeof js - 2, &err) == STANCE_ERR_FORMAT);
-    CHECK_STR(err.msg, "mem.jsonl:1: column 23: unexpected end of input, expected ',' or '}'");
+    CHECK_STR(err.msg, "mem.jsonl:1: column 24: unexpected end of input, expected ',' or '}'");
     CHECK(st_corpus_add_buffer(c, "mem.tsv", NULL, 0, &err) == STANCE_ERR_FORMAT);
     CHECK_INT(stance_corpus_size(c), 2);
     CHECK_INT(st_corpus_nfiles(c), 2);

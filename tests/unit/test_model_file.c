@@ -4,8 +4,10 @@
  *
  *   test_model_file                 run the tests (from the repository root,
  *                                   to also check tests/bad-models/)
- *   test_model_file --write-model F write the valid model this test builds to
- *                                   F (used by tests/bad-models/make.sh)
+ *   test_model_file --write-model F [rbf]
+ *                                   write the valid (linear, or RBF) model this
+ *                                   test builds to F (for tests/bad-models/make.sh
+ *                                   and as fuzzing seeds)
  *
  * The test knows the file's header layout and section framing (documented at
  * the top of src/lib/model/model_file.c) only to forge files: a payload with
@@ -889,10 +891,10 @@ static void test_bad_models_dir(void)
     CHECK_MSG(seen >= 4, "only %d .stm files in %s", seen, dir);
 }
 
-static int write_model(const char *path)
+static int write_model(const char *path, int rbf)
 {
     stance_error e = {0};
-    stance_model *m = build_model(0);
+    stance_model *m = build_model(rbf);
     int rc = m ? stance_model_save(m, path, &e) : STANCE_ERR_NOMEM;
     stance_model_free(m);
     if (rc != STANCE_OK)
@@ -902,8 +904,8 @@ static int write_model(const char *path)
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && strcmp(argv[1], "--write-model") == 0)
-        return write_model(argv[2]);
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "--write-model") == 0)
+        return write_model(argv[2], argc == 4 && strcmp(argv[3], "rbf") == 0);
 
     test_sha256();
     test_round_trip(0, 1);

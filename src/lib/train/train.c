@@ -29,7 +29,7 @@ void stance_train_params_default(stance_train_params *p)
     p->group_by = NULL;
     p->grid = 0;
     p->seed = 1;
-    p->large_corpus = 50000;
+    p->large_corpus = 2000;
     p->threads = 1;
 }
 
@@ -283,7 +283,7 @@ static int fit(const job *jb, const unsigned char *use, double C, double gamma, 
     st_svm_params sp;
     memset(&sp, 0, sizeof sp);
     sp.kernel = jb->p->kernel;
-    sp.solver = resolve_solver(jb, n);
+    sp.solver = resolve_solver(jb, jb->cn.n); /* one solver for every fold */
     sp.C = C;
     sp.gamma = gamma;
     sp.class_weight = cw;
