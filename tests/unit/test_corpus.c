@@ -289,6 +289,8 @@ static void test_errors(void)
                  "%s:1: the header must have 'label' and 'text' columns (no 'text' column)");
     expect_error(c, write_str("dupcol.tsv", "label\ttext\tid\tid\na\tb\tc\td\n"),
                  STANCE_ERR_FORMAT, "%s:1: duplicate column 'id'");
+    expect_error(c, write_str("duplabel.tsv", "label\ttext\tlabel\na\tb\tc\n"),
+                 STANCE_ERR_FORMAT, "%s:1: duplicate column 'label'");
     expect_error(c, write_str("emptycol.tsv", "label\t\ttext\na\tb\tc\n"), STANCE_ERR_FORMAT,
                  "%s:1: column 2 has no name");
 

@@ -589,6 +589,14 @@ static void test_header_cases(const unsigned char *good, size_t n)
     b[n - 1] ^= 0x40; /* the adler32 / last byte */
     expect_bad(b, n, "corrupt tail", 0, NULL);
 
+    /* bytes after the end of the zlib stream but inside the announced
+     * compressed length */
+    memcpy(b, good, n);
+    memcpy(b + n, "\0\0\0\0", 4);
+    le(b + 24, n - HDR + 4, 8);
+    expect_bad(b, n + 4, "stream ends early", 0, &e);
+    CHECK_MSG(strstr(e.msg, "ends 4 bytes before") != NULL, "%s", e.msg);
+
     /* a lying uncompressed size far beyond what the bytes can inflate to */
     memcpy(b, good, n);
     le(b + 16, (uint64_t)1 << 31, 8);
@@ -679,6 +687,12 @@ static void f_label_nul(unsigned char *p, size_t plen)
     unsigned char *s = sec(p, plen, "LABL");
     if (s)
         s[4 + 4 + 2] = 0;
+}
+static void f_label_ctrl(unsigned char *p, size_t plen)
+{
+    unsigned char *s = sec(p, plen, "LABL");
+    if (s)
+        s[4 + 4 + 2] = '\033';
 }
 static void f_unknown_tag(unsigned char *p, size_t plen)
 {
@@ -773,6 +787,7 @@ static void test_forged(const unsigned char *good, size_t n)
     forge_and_expect(good, n, f_idf_nan, "idf NaN", "VOCB", "idf[2]");
     forge_and_expect(good, n, f_label_order, "label order", "LABL", "sorted");
     forge_and_expect(good, n, f_label_nul, "label NUL", "LABL", "NUL");
+    forge_and_expect(good, n, f_label_ctrl, "label ESC", "LABL", "control character");
     forge_and_expect(good, n, f_unknown_tag, "unknown tag", "unknown section 'XTRA'", "");
     forge_and_expect(good, n, f_dup_tag, "duplicate", "section TRAI appears twice", "");
     forge_and_expect(good, n, f_missing, "missing", "CVMT appears twice", "");

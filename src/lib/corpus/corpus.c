@@ -80,7 +80,7 @@ struct stance_corpus {
     uint32_t *dedup; /* record index + 1, 0 = empty */
     size_t dmask, dcount;
     size_t duplicates, conflicts;
-    uint64_t *name_stamp; /* per name id: line last seen (JSONL duplicate keys) */
+    uint64_t *name_stamp; /* per name id: the last header or record it was seen in */
     size_t stampcap, nstamped;
     uint64_t stamp;
 };
@@ -629,6 +629,17 @@ static size_t count_lines(const char *s, size_t len)
     return n;
 }
 
+/* Make c->name_stamp[id] exist (new entries 0, never a current stamp); the
+ * stamps find a name twice in one header or one JSON record in O(1). */
+static int stamp_name(stance_corpus *c, size_t id)
+{
+    if (grow((void **)&c->name_stamp, &c->stampcap, id + 1, sizeof *c->name_stamp))
+        return STANCE_ERR_NOMEM;
+    while (c->nstamped <= id)
+        c->name_stamp[c->nstamped++] = 0;
+    return STANCE_OK;
+}
+
 static int nomem(reader *rd)
 {
     return st_error(rd->err, STANCE_ERR_NOMEM, "%s: out of memory", rd->name);
@@ -657,6 +668,7 @@ static int parse_tsv(reader *rd)
         goto done;
     }
     size_t label_col = SIZE_MAX, text_col = SIZE_MAX;
+    c->stamp++;
     {
         char *p = line, *end = line + n;
         for (size_t k = 0; k < ncol; k++) {
@@ -667,25 +679,27 @@ static int parse_tsv(reader *rd)
                               rd->name, k + 1);
                 goto done;
             }
-            for (size_t j = 0; j < k; j++)
-                if (flen[j] == fl && memcmp(field[j], p, fl) == 0) {
-                    rc = st_error(rd->err, STANCE_ERR_FORMAT, "%s:1: duplicate column '%.*s'",
-                                  rd->name, (int)(fl > 100 ? 100 : fl), p);
-                    goto done;
-                }
-            field[k] = p;
-            flen[k] = fl;
-            if (fl == 5 && memcmp(p, "label", 5) == 0)
+            int dup = 0;
+            if (fl == 5 && memcmp(p, "label", 5) == 0) {
+                dup = label_col != SIZE_MAX;
                 label_col = k;
-            else if (fl == 4 && memcmp(p, "text", 4) == 0)
+            } else if (fl == 4 && memcmp(p, "text", 4) == 0) {
+                dup = text_col != SIZE_MAX;
                 text_col = k;
-            else {
+            } else {
                 int64_t id = intern_add(&c->names, &c->strings, p, fl);
-                if (id < 0) {
+                if (id < 0 || stamp_name(c, (size_t)id)) {
                     rc = nomem(rd);
                     goto done;
                 }
+                dup = c->name_stamp[id] == c->stamp;
+                c->name_stamp[id] = c->stamp;
                 name_id[k] = (uint32_t)id;
+            }
+            if (dup) {
+                rc = st_error(rd->err, STANCE_ERR_FORMAT, "%s:1: duplicate column '%.*s'",
+                              rd->name, (int)(fl > 100 ? 100 : fl), p);
+                goto done;
             }
             p += fl + 1;
         }
@@ -704,8 +718,11 @@ static int parse_tsv(reader *rd)
                  : nomem(rd);
         goto done;
     }
-    if (nlines > (SIZE_MAX - c->nmeta) / ncol ||
-        grow((void **)&c->meta, &c->metacap, c->nmeta + nlines * (ncol - 2), sizeof *c->meta)) {
+    /* every metadata field takes at least its tab, which bounds the guess */
+    size_t guess = rd->len - rd->pos;
+    if (ncol - 2 == 0 || nlines <= guess / (ncol - 2))
+        guess = nlines * (ncol - 2);
+    if (grow((void **)&c->meta, &c->metacap, c->nmeta + guess, sizeof *c->meta)) {
         rc = nomem(rd);
         goto done;
     }
@@ -751,6 +768,10 @@ static int parse_tsv(reader *rd)
         }
         int64_t id = intern_add(&c->labels, &c->strings, lab, ll);
         if (id < 0) {
+            rc = nomem(rd);
+            goto done;
+        }
+        if (grow((void **)&c->meta, &c->metacap, c->nmeta + ncol - 2, sizeof *c->meta)) {
             rc = nomem(rd);
             goto done;
         }
@@ -918,13 +939,10 @@ static int parse_jsonl(reader *rd)
             int64_t id = intern_add(&c->names, &c->strings, k, kl);
             free(tmp);
             tmp = NULL;
-            if (id < 0 || grow((void **)&c->name_stamp, &c->stampcap, (size_t)id + 1,
-                               sizeof *c->name_stamp)) {
+            if (id < 0 || stamp_name(c, (size_t)id)) {
                 rc = nomem(rd);
                 goto done;
             }
-            while (c->nstamped <= (size_t)id)
-                c->name_stamp[c->nstamped++] = 0;
             if (c->name_stamp[id] == c->stamp)
                 continue;
             c->name_stamp[id] = c->stamp;

@@ -1305,6 +1305,10 @@ int stance_model_load(const char *path, stance_model **out, stance_error *err)
         }
         if (got == 0 || feof(f))
             break;
+        /* Not a model (a FIFO, /dev/zero, a large text file): no need to
+         * read gigabytes to say so. */
+        if (len >= 8 && memcmp(buf, MAGIC, 8) != 0)
+            break;
     }
     fclose(f);
     f = NULL;

@@ -28,9 +28,11 @@ struct st_tokenizer {
     size_t tok_cap;
 };
 
+/* decomposition happens in utf8proc_decompose only when COMPOSE or
+ * DECOMPOSE is among the options */
 #define NORM_OPTS                                                                           \
     ((utf8proc_option_t)(UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |            \
-                         UTF8PROC_IGNORE))
+                         UTF8PROC_IGNORE | UTF8PROC_COMPOSE))
 
 int st_tokenizer_new(st_tokenizer **out, stance_error *err)
 {
@@ -117,11 +119,11 @@ static int normalise(st_tokenizer *tk, const char *text, size_t len, stance_erro
             if (c == 0x2019 || c == 0x2018 || c == 0x02BC || c == 0xFF07)
                 tk->cp[i] = '\'';
         }
-        n = utf8proc_normalize_utf32(tk->cp, n, (utf8proc_option_t)(NORM_OPTS | UTF8PROC_COMPOSE));
+        n = utf8proc_normalize_utf32(tk->cp, n, NORM_OPTS);
         if (n < 0)
             return st_error(err, STANCE_ERR_FORMAT, "normalisation failed: %s",
                             utf8proc_errmsg(n));
-        n = utf8proc_reencode(tk->cp, n, (utf8proc_option_t)(NORM_OPTS | UTF8PROC_COMPOSE));
+        n = utf8proc_reencode(tk->cp, n, NORM_OPTS);
         if (n < 0)
             return st_error(err, STANCE_ERR_FORMAT, "normalisation failed: %s",
                             utf8proc_errmsg(n));

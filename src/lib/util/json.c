@@ -131,7 +131,23 @@ static int scan_string(const char *str, size_t len, size_t pos, size_t *end, cha
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = pos + 1, o = 0;
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
     for (;;) {
+        /* eight plain ASCII bytes at a time: none is '"', '\\', a control
+         * character or part of a multi-byte sequence */
+        while (len - i >= 8) {
+            uint64_t w, q, b;
+            memcpy(&w, s + i, 8);
+            q = w ^ (ones * '"');
+            b = w ^ (ones * '\\');
+            if ((w & highs) || ((w - ones * 0x20) & ~w & highs) || ((q - ones) & ~q & highs) ||
+                ((b - ones) & ~b & highs))
+                break;
+            if (out)
+                memcpy(out + o, s + i, 8);
+            o += 8;
+            i += 8;
+        }
         if (i >= len)
             return st_error(err, STANCE_ERR_FORMAT,
                             "column %zu: unterminated string (opened at column %zu)", i + 1,

@@ -1,0 +1,152 @@
+/* test_segment.c - text and sentence stages: UTF-8 repair, ICU sentence
+ * segmentation with abbreviation suppressions, line handling, offsets. */
+#include "internal.h"
+#include "unit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static stance_session *S;
+
+/* Segment and return the sentences joined by '|'. */
+static char *seg(const char *text, unsigned flags)
+{
+    static char out[8192];
+    const stance_result *r;
+    stance_error err = {0};
+    out[0] = '\0';
+    if (stance_segment(S, text, strlen(text), flags, &r, &err) != STANCE_OK)
+        return strcpy(out, "ERROR");
+    size_t o = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        size_t n = r->sentences[i].end - r->sentences[i].start;
+        if (i)
+            out[o++] = '|';
+        memcpy(out + o, text + r->sentences[i].start, n);
+        o += n;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static void test_utf8(void)
+{
+    char dst[64];
+    uint32_t map[64];
+    size_t bad;
+    int nul;
+    /* valid text passes through unchanged */
+    size_t n = st_utf8_repair("caf\xc3\xa9", 5, dst, map, &bad, &nul);
+    CHECK_INT(n, 5);
+    CHECK_INT(bad, 0);
+    CHECK_STR(dst, "caf\xc3\xa9");
+    /* a stray continuation byte, an overlong, a surrogate, a truncated tail */
+    n = st_utf8_repair("a\x80" "b\xc0\xaf" "c\xed\xa0\x80" "d\xe2\x82", 12, dst, map, &bad, &nul);
+    CHECK_INT(bad, 1 + 2 + 3 + 1);
+    CHECK_STR(dst, "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd" "c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                   "d\xef\xbf\xbd");
+    CHECK_INT(map[0], 0);
+    CHECK_INT(map[1], 1);  /* the replacement maps to the bad byte */
+    CHECK_INT(map[4], 2);  /* "b" */
+    CHECK_INT(map[n], 12); /* one past the end */
+    CHECK(!nul);
+    st_utf8_repair("a\0b", 3, dst, map, &bad, &nul);
+    CHECK(nul);
+    CHECK(st_utf8_valid("\xd0\x9c\xd0\x98\xd0\x94", 6));
+    CHECK(!st_utf8_valid("\xf4\x90\x80\x80", 4)); /* above U+10FFFF */
+    CHECK(!st_utf8_valid("a\0", 2));
+}
+
+static void test_seed_article(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    stance_error err = {0};
+    int rc = stance_read_file("corpus/seed/article.txt", 0, &text, &len, &err);
+    if (!CHECK_MSG(rc == STANCE_OK, "read seed: %s", err.msg))
+        return;
+    const stance_result *r;
+    rc = stance_segment(S, text, len, 0, &r, &err);
+    CHECK_INT(rc, STANCE_OK);
+    /* the title, the date line and exactly 19 body sentences */
+    CHECK_INT(r->n, 21);
+    if (r->n == 21) {
+        CHECK(strncmp(text + r->sentences[0].start, "Why Russia Has Remained", 23) == 0);
+        CHECK(strncmp(text + r->sentences[1].start, "January 8, 2026", r->sentences[1].end - r->sentences[1].start) == 0);
+        CHECK(strncmp(text + r->sentences[2].start, "In a dramatic turn", 18) == 0);
+        /* "U.S. special forces" stays inside sentence 2 */
+        const char *us = strstr(text, "U.S. special forces");
+        CHECK((size_t)(us - text) > r->sentences[2].start && (size_t)(us - text) < r->sentences[2].end);
+        CHECK(strncmp(text + r->sentences[20].start, "As events unfold", 16) == 0);
+        CHECK_INT(r->sentences[20].end, len - (text[len - 1] == '\n'));
+    }
+    /* offsets are increasing and never cut a UTF-8 sequence */
+    for (size_t i = 0; i < r->n; i++) {
+        CHECK(r->sentences[i].start < r->sentences[i].end);
+        CHECK(i == 0 || r->sentences[i].start >= r->sentences[i - 1].end);
+        CHECK(((unsigned char)text[r->sentences[i].start] & 0xC0) != 0x80);
+    }
+    free(text);
+}
+
+static void test_abbreviations(void)
+{
+    CHECK_STR(seg("Mr. Lavrov spoke. He left.", 0), "Mr. Lavrov spoke.|He left.");
+    CHECK_STR(seg("U.S. forces landed. Nobody fired.", 0), "U.S. forces landed.|Nobody fired.");
+    CHECK_STR(seg("El Sr. Maduro fue capturado. La Sra. Flores también.", 0),
+              "El Sr. Maduro fue capturado.|La Sra. Flores también.");
+    CHECK_STR(seg("Lo dijo EE. UU. ayer. Nadie respondió.", 0),
+              "Lo dijo EE. UU. ayer.|Nadie respondió.");
+    CHECK_STR(seg("В 2026 г. США провели рейд. Москва промолчала.", 0),
+              "В 2026 г. США провели рейд.|Москва промолчала.");
+    CHECK_STR(seg("Это т.е. Россия. Всё.", 0), "Это т.е. Россия.|Всё.");
+    /* an abbreviation at the end of a line still ends the sentence */
+    CHECK_STR(seg("He met the Sr.\nThen he left.", 0), "He met the Sr.|Then he left.");
+}
+
+static void test_lines(void)
+{
+    /* one sentence per line works without punctuation */
+    CHECK_STR(seg("first line\nsecond line\n\nthird", 0), "first line|second line|third");
+    /* --wrapped joins single line breaks, keeps paragraphs */
+    CHECK_STR(seg("A long sentence\nwrapped here. Next one.\n\nNew paragraph", STANCE_WRAPPED),
+              "A long sentence\nwrapped here.|Next one.|New paragraph");
+    CHECK_STR(seg("   \n\t\n  ", 0), "");
+    CHECK_STR(seg("", 0), "");
+    CHECK_STR(seg("  Padded.  ", 0), "Padded.");
+    CHECK_STR(seg("Crlf line\r\nnext", 0), "Crlf line|next");
+}
+
+static void test_offsets_with_repair(void)
+{
+    /* invalid bytes are replaced in the copy, offsets stay in the original */
+    const char *t = "Bad \xff byte here. Second \xc3 one.";
+    const stance_result *r;
+    stance_error err = {0};
+    CHECK_INT(stance_segment(S, t, strlen(t), 0, &r, &err), STANCE_OK);
+    CHECK_INT(r->n, 2);
+    CHECK_INT(r->invalid_utf8, 2);
+    if (r->n == 2) {
+        CHECK_INT(r->sentences[0].start, 0);
+        CHECK_INT(r->sentences[0].end, 16);
+        CHECK_INT(r->sentences[1].start, 17);
+        CHECK_INT(r->sentences[1].end, strlen(t));
+    }
+    CHECK_INT(stance_segment(S, "a\0b", 3, 0, &r, &err), STANCE_ERR_BINARY);
+}
+
+int main(void)
+{
+    stance_error err = {0};
+    if (stance_session_new(NULL, &S, &err)) {
+        fprintf(stderr, "session: %s\n", err.msg);
+        return 1;
+    }
+    test_utf8();
+    test_seed_article();
+    test_abbreviations();
+    test_lines();
+    test_offsets_with_repair();
+    stance_session_free(S);
+    return UNIT_REPORT("test_segment");
+}
