@@ -50,7 +50,7 @@ stance: $(CLI_OBJ) $(BUILD)/libstance.a
 # The default model: rebuilt when the corpus or the trainer changes, and
 # byte-identical when neither does (training is deterministic).
 models/default.stm: stance $(CORPUS)
-	./stance train -q -o $@ --cv 5 $(CORPUS)
+	./stance train -q -o $@ --cv 10 --group-by situation $(CORPUS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libstance.a
 	@mkdir -p $(dir $@)

@@ -7,9 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Not yet in stance.h (see metrics.c). */
-char *stance_metrics_text(const stance_metrics *mt);
-
 #define NEAR(a, b) CHECK_MSG(fabs((a) - (b)) < 1e-12, "%s = %.17g, want %.17g", #a, (a), (b))
 
 /* Confusion (rows gold, columns predicted):

@@ -224,9 +224,9 @@ static int put_row(st_buf *b, const char *name, size_t w, const double *prf, lon
 #define ABBREV 12
 
 /* A classification report in the manner of scikit-learn's, then the
- * confusion matrix with labels cut to 12 characters.  Caller frees; NULL when
- * out of memory.  The decimal point follows the C locale's LC_NUMERIC. */
-char *stance_metrics_text(const stance_metrics *mt);
+ * confusion matrix with labels cut to 12 characters (padding counts code
+ * points, not bytes).  Unlike the JSON, the decimal point follows the
+ * caller's LC_NUMERIC: this text is for people. */
 char *stance_metrics_text(const stance_metrics *mt)
 {
     if (!mt)

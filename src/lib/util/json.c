@@ -286,6 +286,8 @@ int stance_json_parse_object(const char *line, size_t len, stance_json_member *m
 
     if (n)
         *n = 0;
+    if (!members)
+        cap = 0;
     if (!line && len)
         return st_error(err, STANCE_ERR_ARG, "no input");
     while (pos < len && is_ws((unsigned char)line[pos]))
