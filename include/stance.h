@@ -87,8 +87,8 @@ int stance_model_nlabels(const stance_model *m);
 const char *stance_model_label(const stance_model *m, int i);
 
 /* A short stable identifier of the model: the first 16 hex digits of the
- * SHA-256 of the file's bytes (or of the saved bytes, for a trained model).
- * Owned by the model. */
+ * SHA-256 of its encoded content, recorded in the file.  Models with the same
+ * content have the same id.  Owned by the model. */
 const char *stance_model_id(const stance_model *m);
 
 /* A JSON object describing the model: format, labels, feature settings,

@@ -270,6 +270,8 @@ STANCE_HIDDEN int st_model_encode(const stance_model *m, unsigned char **out, si
                                   stance_error *err);
 STANCE_HIDDEN int st_model_decode(const unsigned char *data, size_t len, const char *name,
                                   stance_model **out, stance_error *err);
+/* Set m->id as the file will record it (the SHA-256 of the encoded payload). */
+STANCE_HIDDEN int st_model_set_id(stance_model *m, stance_error *err);
 
 /* ------------------------------------------------------------------ eval */
 

@@ -163,8 +163,13 @@ check_lines() {
 }
 
 show() { # show FILE LABEL: the first lines of an output, indented
-    echo "    --- $2 ($(wc -c <"$1") bytes):"
-    head -n 20 "$1" | cut -c1-300 | sed 's/^/    | /'
+    if iconv -f UTF-8 -t UTF-8 "$1" >/dev/null 2>&1; then
+        echo "    --- $2 ($(wc -c <"$1") bytes):"
+        head -n 20 "$1" | cut -c1-300 | sed 's/^/    | /'
+    else
+        echo "    --- $2 ($(wc -c <"$1") bytes, not valid UTF-8, shown with cat -v):"
+        head -n 20 "$1" | cut -c1-300 | cat -v | sed 's/^/    | /'
+    fi
 }
 
 pass=0

@@ -225,8 +225,8 @@ int st_count_features(st_counter *c, const st_feat_config *fc, const char *const
             if (k > ncp)
                 break;
             uint64_t cseed = SALT_CHAR + fc->hash_seed + k;
-            for (size_t i = 0; i + k <= ncp; i++) {
-                uint64_t g = hash_bytes(wbuf + cpos[i], cpos[i + k] - cpos[i], cseed);
+            for (size_t q = 0; q + k <= ncp; q++) {
+                uint64_t g = hash_bytes(wbuf + cpos[q], cpos[q + k] - cpos[q], cseed);
                 if (counter_add(c, (uint32_t)(g >> shift)))
                     return STANCE_ERR_NOMEM;
             }

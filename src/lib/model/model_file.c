@@ -35,6 +35,10 @@
  *         macro P/R/F1, weighted P/R/F1
  *   SRCS  u32 n; n x (u32 len + bytes name, 64 bytes sha256 hex, u64 records,
  *         u64 per_label[nlabels])
+ *   IDNT  32 bytes: the SHA-256 of the payload bytes before this section.
+ *         The model's id is its first 8 bytes in hex.  Stored rather than
+ *         computed at load, which would cost more than the rest of loading;
+ *         the CRC-32 protects it like every other section.
  *
  * The reader treats the file as hostile: every count is checked against a cap
  * and against the bytes left in its section before anything is allocated,
@@ -79,12 +83,13 @@
  * is lying, and must not make us allocate its promise. */
 #define MAX_DEFLATE_RATIO 1032u
 
-enum { SEC_LABL, SEC_FEAT, SEC_VOCB, SEC_SVMC, SEC_TRAI, SEC_CVMT, SEC_SRCS, NSEC };
+enum { SEC_LABL, SEC_FEAT, SEC_VOCB, SEC_SVMC, SEC_TRAI, SEC_CVMT, SEC_SRCS, SEC_IDNT, NSEC };
 static const struct {
     char tag[5];
     int required;
 } sections[NSEC] = {
-    {"LABL", 1}, {"FEAT", 1}, {"VOCB", 1}, {"SVMC", 1}, {"TRAI", 1}, {"CVMT", 0}, {"SRCS", 1},
+    {"LABL", 1}, {"FEAT", 1}, {"VOCB", 1}, {"SVMC", 1},
+    {"TRAI", 1}, {"CVMT", 0}, {"SRCS", 1}, {"IDNT", 1},
 };
 
 static uint32_t get32(const unsigned char *p)
@@ -399,6 +404,16 @@ int st_model_encode(const stance_model *m, unsigned char **out, size_t *len, sta
         return rc;
 
     w_payload(&w, m);
+    if (w.status == STANCE_OK) {
+        unsigned char digest[32];
+        st_sha256 ctx;
+        st_sha256_init(&ctx);
+        st_sha256_update(&ctx, w.b.data, w.b.len);
+        st_sha256_final(&ctx, digest);
+        size_t at = w_begin(&w, "IDNT");
+        w_bytes(&w, digest, 32);
+        w_end(&w, at);
+    }
     if (w.status != STANCE_OK) {
         rc = st_error(err, w.status, "cannot encode the model: %s",
                       w.status == STANCE_ERR_NOMEM ? "out of memory" : "a string is too long");
@@ -1032,6 +1047,17 @@ static int dec_srcs(rd *r, stance_model *m)
 
 /* Inflate exactly ulen bytes out of exactly clen bytes.  The output buffer
  * has one byte to spare so that a stream longer than announced is caught. */
+static int dec_idnt(rd *r, stance_model *m)
+{
+    if (r->left != 32)
+        return rd_fail(r, "the identity is %zu bytes, not 32", r->left);
+    for (int i = 0; i < 8; i++)
+        snprintf(m->id + 2 * i, 3, "%02x", r->p[i]);
+    r->p += 32;
+    r->left = 0;
+    return STANCE_OK;
+}
+
 static int inflate_exact(const unsigned char *in, size_t clen, unsigned char *out, size_t ulen,
                          const char *name, stance_error *err)
 {
@@ -1220,7 +1246,7 @@ static int parse_model(const unsigned char *data, size_t len, const char *name,
         goto done;
     }
     static int (*const dec[NSEC])(rd *, stance_model *) = {
-        dec_labl, dec_feat, dec_vocb, dec_svmc, dec_trai, dec_cvmt, dec_srcs,
+        dec_labl, dec_feat, dec_vocb, dec_svmc, dec_trai, dec_cvmt, dec_srcs, dec_idnt,
     };
     for (int i = 0; i < NSEC; i++) {
         if (!sp[i])
@@ -1253,11 +1279,26 @@ int st_model_decode(const unsigned char *data, size_t len, const char *name, sta
                         "%s: cannot index the vocabulary (%s)", name ? name : "<buffer>",
                         stance_status_name(rc));
     }
-    char hex[65];
-    st_sha256_hex(data, len, hex);
-    memcpy(m->id, hex, 16);
-    m->id[16] = '\0';
     *out = m;
+    return STANCE_OK;
+}
+
+int st_model_set_id(stance_model *m, stance_error *err)
+{
+    wr w = {{0}, STANCE_OK};
+    w_payload(&w, m);
+    if (w.status != STANCE_OK) {
+        st_buf_free(&w.b);
+        return st_error(err, w.status, "cannot encode the model to compute its id");
+    }
+    unsigned char digest[32];
+    st_sha256 ctx;
+    st_sha256_init(&ctx);
+    st_sha256_update(&ctx, w.b.data, w.b.len);
+    st_sha256_final(&ctx, digest);
+    st_buf_free(&w.b);
+    for (int i = 0; i < 8; i++)
+        snprintf(m->id + 2 * i, 3, "%02x", digest[i]);
     return STANCE_OK;
 }
 

@@ -665,15 +665,8 @@ int stance_train(const stance_corpus *c, const stance_train_params *p,
                 m->sources[f].per_label[jb.y[i]]++;
         }
     }
-    unsigned char *bytes = NULL;
-    size_t blen = 0;
-    if ((rc = st_model_encode(m, &bytes, &blen, err)))
+    if ((rc = st_model_set_id(m, err)))
         goto done;
-    char hex[65];
-    st_sha256_hex(bytes, blen, hex);
-    memcpy(m->id, hex, 16);
-    m->id[16] = '\0';
-    free(bytes);
     *out = m;
     m = NULL;
 done:
