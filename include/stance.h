@@ -284,6 +284,42 @@ int stance_json_decode_string(const char *value, size_t len, char **out, size_t 
 int stance_json_append_string(char **buf, size_t *len, size_t *cap, const char *text,
                               size_t text_len);
 
+/* ---- export (benchmarks and interop) */
+
+/* Write the model's classifier as a libsvm text model that svm-predict (and
+ * svm_load_model) reads, with probA/probB, so that `svm-predict -b 1` on the
+ * vectors of stance_featurize gives the labels and probabilities that
+ * stance_classify gives.  Labels are the model's label indices 0..k-1 (in
+ * the order of stance_model_label).  A linear model's pairwise weight vector
+ * w_p for the classes (i, j), i < j, becomes one pseudo support vector of
+ * class i whose coefficient is 1 against class j and 0 against every other
+ * class, so libsvm's decision value is w_p . x - rho_p, the same sum as
+ * ours; an RBF model's support vectors are written as they are.  Numbers
+ * have 17 significant digits and read back exactly.  Written to a temporary
+ * file and renamed into place.  Feature indices in the file are 1-based. */
+int stance_model_export_libsvm(const stance_model *m, const char *path, stance_error *err);
+
+/* A per-thread workspace that runs the classification pipeline and hands
+ * out each sentence's feature vector.  The model is borrowed and must
+ * outlive the featurizer. */
+typedef struct stance_featurizer stance_featurizer;
+int stance_featurizer_new(const stance_model *m, stance_featurizer **out, stance_error *err);
+void stance_featurizer_free(stance_featurizer *f);
+
+/* Called once per sentence, in order: `sentence` is its index in the
+ * document; s has its byte offsets, predicted label and probabilities;
+ * index[0..n) are 0-based feature indices, ascending, and value[0..n) the
+ * L2-normalised tf-idf values: exactly the vector the classifier sees.  All
+ * pointers are valid during the call only.  Return 0 to go on; anything
+ * else stops stance_featurize, which then returns STANCE_ERR_IO. */
+typedef int (*stance_features_fn)(void *ctx, size_t sentence, const stance_sentence *s,
+                                  const uint32_t *index, const double *value, size_t n);
+
+/* Segment and classify a document as stance_classify does (same flags and
+ * errors) and call cb (may be NULL) for every sentence. */
+int stance_featurize(stance_featurizer *f, const char *text, size_t len, unsigned flags,
+                     stance_features_fn cb, void *ctx, stance_error *err);
+
 #ifdef __cplusplus
 }
 #endif

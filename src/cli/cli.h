@@ -47,6 +47,7 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_score(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 
 

@@ -37,10 +37,12 @@ typedef struct ctx {
 /* A sentence for one-line output: tabs and line breaks become spaces. */
 static void put_flat(cli_buf *b, const char *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        cli_buf_put(b, (c == '\t' || c == '\n' || c == '\r') ? " " : &p[i], 1);
-    }
+    size_t start = b->len;
+    if (cli_buf_put(b, p, n))
+        return;
+    for (size_t i = start; i < b->len; i++)
+        if (b->data[i] == '\t' || b->data[i] == '\n' || b->data[i] == '\r')
+            b->data[i] = ' ';
 }
 
 static int emit(ctx *c, const char *doc, const char *text, const stance_result *r)

@@ -775,7 +775,10 @@ static int lr_next(lreader *lr, size_t max, const char **line, size_t *len)
             lr->beg = 0;
         }
         if (lr->cap - lr->end < READ_CHUNK) {
+            /* never more than a line at the limit plus two chunks */
             size_t nc = lr->cap ? lr->cap * 2 : 4 * READ_CHUNK;
+            if (nc > max + 2 * READ_CHUNK)
+                nc = max + 2 * READ_CHUNK;
             if (nc < lr->end + READ_CHUNK)
                 nc = lr->end + READ_CHUNK;
             char *p = realloc(lr->buf, nc);
@@ -1375,6 +1378,8 @@ int cmd_score(int argc, char **argv)
 
     if (o.summary)
         summary_text(&r);
+    if (!r.write_errno && ferror(stdout))
+        r.write_errno = EIO;
     int complete = !r.write_errno && !r.nomem && !r.max_errors_hit;
     if (o.summary_json && (status = summary_json(&r, o.summary_json, complete)))
         goto done;

@@ -15,6 +15,7 @@ static const struct command {
     {"eval", cmd_eval, "evaluate a model on labelled test files"},
     {"info", cmd_info, "describe a model: labels, settings, training data, metrics"},
     {"segment", cmd_segment, "split text into sentences (no model needed)"},
+    {"export", cmd_export, "write the model and feature vectors in libsvm's formats"},
 };
 
 static void usage(FILE *f)

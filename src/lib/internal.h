@@ -155,9 +155,10 @@ typedef struct st_vocab {
     uint32_t n;          /* features */
     uint32_t *bucket;    /* n, strictly ascending, < 1 << hash_bits */
     double *idf;         /* n, > 0 */
-    /* lookup table, built by st_vocab_index (not stored in the file) */
-    uint32_t *slot_key;  /* bucket + 1, 0 = empty */
-    uint32_t *slot_val;
+    /* lookup table, built by st_vocab_index (not stored in the file): open
+     * addressing, key and value in one word so a probe is one cache miss;
+     * (bucket + 1) << 32 | feature, 0 = empty */
+    uint64_t *slot;
     uint32_t mask;
 } st_vocab;
 STANCE_HIDDEN int st_vocab_index(st_vocab *v);
@@ -167,6 +168,12 @@ STANCE_HIDDEN uint32_t st_vocab_find(const st_vocab *v, uint32_t bucket);
 /* counts -> tf-idf vector over the vocabulary (sorted, L2-normalised). */
 STANCE_HIDDEN int st_vectorize(const st_counter *c, const st_feat_config *fc, const st_vocab *v,
                                st_fvec *out);
+/* The same without sorting the indices, for the linear decision function,
+ * whose sum does not need them in order. */
+STANCE_HIDDEN int st_vectorize_unordered(const st_counter *c, const st_feat_config *fc,
+                                         const st_vocab *v, st_fvec *out);
+/* Sort a vector's entries by index (in place). */
+STANCE_HIDDEN void st_fvec_sort(st_fvec *x);
 
 /* ------------------------------------------------------------------- svm */
 
@@ -191,9 +198,27 @@ typedef struct st_svm {
     uint64_t *sv_start;    /* nsv + 1 offsets into sv_index / sv_value */
     uint32_t *sv_index;    /* feature indices, ascending within a vector */
     double *sv_value;
+    /* linear, built by st_svm_prepare (never stored): one row per feature,
+     * its IDF then its npairs weights, so a sentence feature touches one
+     * row; rows in order of decreasing document frequency (increasing IDF),
+     * so the features most sentences use share a small, cache-resident
+     * region; fslot maps (bucket + 1) << 32 | row, open addressing */
+    double *fused;
+    uint64_t *fslot;
+    uint32_t fmask;
+    double sublinear[16];  /* 1 + ln(tf) for the small counts of nearly every feature */
 } st_svm;
 
 STANCE_HIDDEN void st_svm_free(st_svm *s);
+/* Build the fused IDF-and-weights rows of a linear classifier over v. */
+STANCE_HIDDEN int st_svm_prepare(st_svm *s, const st_vocab *v);
+/* Pairwise decision values straight from a sentence's bucket counts (via
+ * the rows of st_svm_prepare):
+ * vocabulary lookup, sublinear tf-idf, L2 normalisation and the dot
+ * products in one pass over memory, with the lookups prefetched.  Equal to
+ * st_vectorize + st_svm_decision up to rounding.  Linear and prepared only. */
+STANCE_HIDDEN void st_svm_decision_counts(const st_svm *s, const st_counter *c, int sublinear_tf,
+                                          double *dec);
 /* Pairwise decision values (npairs) for x. */
 STANCE_HIDDEN void st_svm_decision(const st_svm *s, const st_fvec *x, double *dec);
 /* Class probabilities (nclass) from decision values; returns the argmax. The

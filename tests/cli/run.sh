@@ -60,7 +60,9 @@ if ! sh "$ROOT/tests/bad-corpora/make-big.sh" "$BIG"; then
 fi
 export STANCE MODEL MODEL2 DATA ROOT BIG
 
-data_before=$(cd "$DATA" && ls -la --time-style=+%s . | sha256sum)
+# what the cases must not change: every file in data/, its size and time
+data_state() { (cd "$DATA" && find . -mindepth 1 -printf '%p %s %T@\n' | sort | sha256sum); }
+data_before=$(data_state)
 
 # ------------------------------------------------------------------ cases
 # parse_case FILE DIR: split FILE into DIR/{args,exit,stdin-file,env,...} and
@@ -249,9 +251,10 @@ for case_file in "${cases[@]}"; do
     fi
 done
 
-if [ "$(cd "$DATA" && ls -la --time-style=+%s . | sha256sum)" != "$data_before" ]; then
-    echo "FAIL the cases changed tests/cli/data (write only under \$TMP)"
+if [ "$(data_state)" != "$data_before" ]; then
+    echo "FAIL data-unchanged: the cases changed tests/cli/data (write only under \$TMP)"
     fail=$((fail + 1))
+    failed+=(data-unchanged)
 fi
 [ $fail -eq 0 ] || echo "failed: ${failed[*]}"
 echo "$pass passed, $fail failed"

@@ -187,11 +187,16 @@ int stance_classify(stance_session *s, const char *text, size_t len, unsigned fl
                          &tlen, &ntok, err);
         if (rc)
             return rc;
-        if (st_count_features(s->ctr, &m->fc, tok, tlen, ntok) < 0 ||
-            st_vectorize(s->ctr, &m->fc, &m->vocab, &s->vec))
+        if (st_count_features(s->ctr, &m->fc, tok, tlen, ntok) < 0)
             return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        if (m->svm->fused) {
+            st_svm_decision_counts(m->svm, s->ctr, m->fc.sublinear_tf, s->dec);
+        } else {
+            if (st_vectorize(s->ctr, &m->fc, &m->vocab, &s->vec))
+                return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+            st_svm_decision(m->svm, &s->vec, s->dec);
+        }
         double *p = s->probs + i * (size_t)k;
-        st_svm_decision(m->svm, &s->vec, s->dec);
         int label = st_svm_probability(m->svm, s->dec, p, s->scratch);
         s->sent[i].start = s->map[spans[i].start];
         s->sent[i].end = s->map[spans[i].end];

@@ -247,37 +247,35 @@ const uint32_t *st_counter_counts(const st_counter *c) { return c->out_count; }
 
 int st_vocab_index(st_vocab *v)
 {
-    free(v->slot_key);
-    free(v->slot_val);
-    v->slot_key = v->slot_val = NULL;
+    free(v->slot);
+    v->slot = NULL;
     size_t size = 16;
     while (size < (size_t)v->n * 2 + 2)
         size *= 2;
-    v->slot_key = calloc(size, sizeof *v->slot_key);
-    v->slot_val = malloc(size * sizeof *v->slot_val);
-    if (!v->slot_key || !v->slot_val)
+    v->slot = calloc(size, sizeof *v->slot);
+    if (!v->slot)
         return STANCE_ERR_NOMEM;
     v->mask = (uint32_t)(size - 1);
     for (uint32_t i = 0; i < v->n; i++) {
         uint32_t k = v->bucket[i] + 1;
         uint32_t j = (k * 0x9E3779B1u) & v->mask;
-        while (v->slot_key[j])
+        while (v->slot[j])
             j = (j + 1) & v->mask;
-        v->slot_key[j] = k;
-        v->slot_val[j] = i;
+        v->slot[j] = (uint64_t)k << 32 | i;
     }
     return STANCE_OK;
 }
 
 uint32_t st_vocab_find(const st_vocab *v, uint32_t bucket)
 {
-    if (!v->slot_key)
+    if (!v->slot)
         return UINT32_MAX;
     uint32_t k = bucket + 1;
     uint32_t j = (k * 0x9E3779B1u) & v->mask;
-    while (v->slot_key[j]) {
-        if (v->slot_key[j] == k)
-            return v->slot_val[j];
+    uint64_t e;
+    while ((e = v->slot[j]) != 0) {
+        if ((uint32_t)(e >> 32) == k)
+            return (uint32_t)e;
         j = (j + 1) & v->mask;
     }
     return UINT32_MAX;
@@ -289,8 +287,7 @@ void st_vocab_free(st_vocab *v)
         return;
     free(v->bucket);
     free(v->idf);
-    free(v->slot_key);
-    free(v->slot_val);
+    free(v->slot);
     memset(v, 0, sizeof *v);
 }
 
@@ -322,30 +319,78 @@ static int fvec_reserve(st_fvec *v, size_t n)
     return STANCE_OK;
 }
 
-/* Insertion sort for the short runs typical of one sentence, otherwise a
- * shell sort on (index, value) pairs: no allocation, deterministic. */
-static void sort_pairs(uint32_t *ix, double *val, size_t n)
+/* Sort (index, value) pairs by index: a least-significant-digit radix sort
+ * on the 32-bit index, 11 bits a pass, through a scratch copy.  Linear in
+ * the length, no comparisons, stable; short vectors use insertion sort. */
+void st_fvec_sort(st_fvec *x)
 {
-    static const size_t gaps[] = {701, 301, 132, 57, 23, 10, 4, 1};
-    for (size_t g = 0; g < sizeof gaps / sizeof *gaps; g++) {
-        size_t gap = gaps[g];
-        for (size_t i = gap; i < n; i++) {
-            uint32_t k = ix[i];
-            double x = val[i];
+    size_t n = x->n;
+    if (n < 64) {
+        for (size_t i = 1; i < n; i++) {
+            uint32_t k = x->index[i];
+            double v = x->value[i];
             size_t j = i;
-            while (j >= gap && ix[j - gap] > k) {
-                ix[j] = ix[j - gap];
-                val[j] = val[j - gap];
-                j -= gap;
+            while (j > 0 && x->index[j - 1] > k) {
+                x->index[j] = x->index[j - 1];
+                x->value[j] = x->value[j - 1];
+                j--;
             }
-            ix[j] = k;
-            val[j] = x;
+            x->index[j] = k;
+            x->value[j] = v;
         }
+        return;
     }
+    uint32_t *ti = malloc(n * sizeof *ti);
+    double *tv = malloc(n * sizeof *tv);
+    if (!ti || !tv) {
+        /* no memory for the scratch copy: fall back to a shell sort */
+        free(ti);
+        free(tv);
+        static const size_t gaps[] = {701, 301, 132, 57, 23, 10, 4, 1};
+        for (size_t g = 0; g < sizeof gaps / sizeof *gaps; g++)
+            for (size_t i = gaps[g]; i < n; i++) {
+                uint32_t k = x->index[i];
+                double v = x->value[i];
+                size_t j = i;
+                while (j >= gaps[g] && x->index[j - gaps[g]] > k) {
+                    x->index[j] = x->index[j - gaps[g]];
+                    x->value[j] = x->value[j - gaps[g]];
+                    j -= gaps[g];
+                }
+                x->index[j] = k;
+                x->value[j] = v;
+            }
+        return;
+    }
+    uint32_t *si = x->index, *di = ti;
+    double *sv = x->value, *dv = tv;
+    for (int shift = 0; shift < 33; shift += 11) {
+        size_t count[2049] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[((si[i] >> shift) & 2047) + 1]++;
+        for (int b = 0; b < 2048; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++) {
+            size_t d = count[(si[i] >> shift) & 2047]++;
+            di[d] = si[i];
+            dv[d] = sv[i];
+        }
+        uint32_t *t1 = si;
+        si = di;
+        di = t1;
+        double *t2 = sv;
+        sv = dv;
+        dv = t2;
+    }
+    /* three passes: the sorted data is in the scratch arrays */
+    memcpy(x->index, si, n * sizeof *si);
+    memcpy(x->value, sv, n * sizeof *sv);
+    free(ti);
+    free(tv);
 }
 
-int st_vectorize(const st_counter *c, const st_feat_config *fc, const st_vocab *v,
-                 st_fvec *out)
+int st_vectorize_unordered(const st_counter *c, const st_feat_config *fc, const st_vocab *v,
+                           st_fvec *out)
 {
     out->n = 0;
     if (fvec_reserve(out, c->n ? c->n : 1))
@@ -363,7 +408,6 @@ int st_vectorize(const st_counter *c, const st_feat_config *fc, const st_vocab *
         norm += x * x;
         m++;
     }
-    sort_pairs(out->index, out->value, m);
     if (norm > 0) {
         double inv = 1.0 / sqrt(norm);
         for (size_t i = 0; i < m; i++)
@@ -371,4 +415,12 @@ int st_vectorize(const st_counter *c, const st_feat_config *fc, const st_vocab *
     }
     out->n = m;
     return STANCE_OK;
+}
+
+int st_vectorize(const st_counter *c, const st_feat_config *fc, const st_vocab *v, st_fvec *out)
+{
+    int rc = st_vectorize_unordered(c, fc, v, out);
+    if (rc == STANCE_OK)
+        st_fvec_sort(out);
+    return rc;
 }

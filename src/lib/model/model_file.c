@@ -1273,7 +1273,8 @@ int st_model_decode(const unsigned char *data, size_t len, const char *name, sta
     int rc = parse_model(data, len, name, out ? &m : NULL, err);
     if (rc != STANCE_OK)
         return rc;
-    if ((rc = st_vocab_index(&m->vocab)) != STANCE_OK) {
+    if ((rc = st_vocab_index(&m->vocab)) != STANCE_OK ||
+        (rc = st_svm_prepare(m->svm, &m->vocab)) != STANCE_OK) {
         stance_model_free(m);
         return st_error(err, rc == STANCE_ERR_NOMEM ? STANCE_ERR_NOMEM : STANCE_ERR_MODEL,
                         "%s: cannot index the vocabulary (%s)", name ? name : "<buffer>",

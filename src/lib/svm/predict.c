@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 void st_svm_free(st_svm *s)
 {
@@ -26,7 +27,114 @@ void st_svm_free(st_svm *s)
     free(s->sv_start);
     free(s->sv_index);
     free(s->sv_value);
+    free(s->fused);
+    free(s->fslot);
     free(s);
+}
+
+typedef struct idf_rank {
+    double idf;
+    uint32_t f;
+} idf_rank;
+
+static int by_idf(const void *a, const void *b)
+{
+    const idf_rank *x = a, *y = b;
+    if (x->idf != y->idf)
+        return x->idf < y->idf ? -1 : 1;
+    return x->f < y->f ? -1 : x->f > y->f;
+}
+
+int st_svm_prepare(st_svm *s, const st_vocab *v)
+{
+    if (s->kernel != STANCE_KERNEL_LINEAR || s->nfeat != v->n)
+        return STANCE_OK;
+    const size_t np = (size_t)s->npairs, row = np + 1, n = s->nfeat;
+    free(s->fused);
+    free(s->fslot);
+    s->fslot = NULL;
+    size_t size = 16;
+    while (size < n * 2 + 2)
+        size *= 2;
+    idf_rank *rank = malloc((n ? n : 1) * sizeof *rank);
+    s->fused = malloc((n * row + 1) * sizeof *s->fused);
+    s->fslot = calloc(size, sizeof *s->fslot);
+    if (!rank || !s->fused || !s->fslot) {
+        free(rank);
+        free(s->fused);
+        free(s->fslot);
+        s->fused = NULL;
+        s->fslot = NULL;
+        return STANCE_ERR_NOMEM;
+    }
+    for (size_t f = 0; f < n; f++)
+        rank[f] = (idf_rank){v->idf[f], (uint32_t)f};
+    qsort(rank, n, sizeof *rank, by_idf);
+    for (int t = 1; t < 16; t++)
+        s->sublinear[t] = 1.0 + log((double)t); /* the very values st_vectorize uses */
+    s->fmask = (uint32_t)(size - 1);
+    for (size_t r = 0; r < n; r++) {
+        size_t f = rank[r].f;
+        s->fused[r * row] = v->idf[f];
+        memcpy(s->fused + r * row + 1, s->w + f * np, np * sizeof *s->w);
+        uint32_t k = v->bucket[f] + 1;
+        uint32_t j = (k * 0x9E3779B1u) & s->fmask;
+        while (s->fslot[j])
+            j = (j + 1) & s->fmask;
+        s->fslot[j] = (uint64_t)k << 32 | r;
+    }
+    free(rank);
+    return STANCE_OK;
+}
+
+void st_svm_decision_counts(const st_svm *s, const st_counter *c, int sublinear_tf, double *dec)
+{
+    enum { BLOCK = 32 };
+    const int np = s->npairs;
+    const size_t row = (size_t)np + 1;
+    const size_t n = st_counter_size(c);
+    const uint32_t *bucket = st_counter_buckets(c), *count = st_counter_counts(c);
+    double norm = 0;
+    for (int p = 0; p < np; p++)
+        dec[p] = 0;
+    for (size_t b0 = 0; b0 < n; b0 += BLOCK) {
+        size_t bn = n - b0 < BLOCK ? n - b0 : BLOCK;
+        uint32_t slot[BLOCK], feat[BLOCK];
+        /* first touch every probe slot of the block, then every row: the
+         * misses overlap instead of queueing one behind the other */
+        for (size_t i = 0; i < bn; i++) {
+            slot[i] = ((bucket[b0 + i] + 1) * 0x9E3779B1u) & s->fmask;
+            __builtin_prefetch(&s->fslot[slot[i]]);
+        }
+        for (size_t i = 0; i < bn; i++) {
+            uint32_t k = bucket[b0 + i] + 1, j = slot[i];
+            uint64_t e;
+            feat[i] = UINT32_MAX;
+            while ((e = s->fslot[j]) != 0) {
+                if ((uint32_t)(e >> 32) == k) {
+                    feat[i] = (uint32_t)e;
+                    __builtin_prefetch(s->fused + (size_t)feat[i] * row);
+                    __builtin_prefetch(s->fused + (size_t)feat[i] * row + 8);
+                    break;
+                }
+                j = (j + 1) & s->fmask;
+            }
+        }
+        for (size_t i = 0; i < bn; i++) {
+            if (feat[i] == UINT32_MAX)
+                continue;
+            const double *r = s->fused + (size_t)feat[i] * row;
+            uint32_t tf = count[b0 + i];
+            double x = (sublinear_tf ? (tf < 16 ? s->sublinear[tf] : 1.0 + log((double)tf))
+                                     : (double)tf) * r[0];
+            norm += x * x;
+            for (int p = 0; p < np; p++)
+                dec[p] += x * r[1 + p];
+        }
+    }
+    double inv = norm > 0 ? 1.0 / sqrt(norm) : 0.0;
+    for (int p = 0; p < np; p++)
+        dec[p] = dec[p] * inv - s->rho[p];
 }
 
 static double sparse_sqdist(const st_fvec *x, const uint32_t *ix, const double *v, size_t n)

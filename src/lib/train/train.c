@@ -155,7 +155,8 @@ static int build_vocab(const counts *cn, const unsigned char *use, const st_feat
     return STANCE_OK;
 }
 
-/* A minimal counter view over one stored record, for st_vectorize. */
+/* The tf-idf vector of one stored record, as st_vectorize computes it from
+ * a counter, sorted as the solvers need. */
 static int vectorize_record(const counts *cn, size_t i, const st_feat_config *fc,
                             const st_vocab *v, st_fvec *out)
 {
@@ -181,15 +182,8 @@ static int vectorize_record(const counts *cn, size_t i, const st_feat_config *fc
         if (f == UINT32_MAX)
             continue;
         double x = (fc->sublinear_tf ? 1.0 + log((double)k[j]) : (double)k[j]) * v->idf[f];
-        /* insertion keeps indices ascending; records are short */
-        size_t q = o;
-        while (q > 0 && out->index[q - 1] > f) {
-            out->index[q] = out->index[q - 1];
-            out->value[q] = out->value[q - 1];
-            q--;
-        }
-        out->index[q] = f;
-        out->value[q] = x;
+        out->index[o] = f;
+        out->value[o] = x;
         o++;
         norm += x * x;
     }
@@ -199,6 +193,7 @@ static int vectorize_record(const counts *cn, size_t i, const st_feat_config *fc
             out->value[j] *= inv;
     }
     out->n = o;
+    st_fvec_sort(out);
     return STANCE_OK;
 }
 
@@ -602,6 +597,10 @@ int stance_train(const stance_corpus *c, const stance_train_params *p,
     }
     if ((rc = fit(&jb, NULL, C, gamma, 1, &m->vocab, &m->svm, err)))
         goto done;
+    if (st_svm_prepare(m->svm, &m->vocab)) {
+        rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        goto done;
+    }
     if (progress)
         progress(pctx, "final model", 1, 1);
     m->nlabels = k;

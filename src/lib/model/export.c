@@ -1,0 +1,306 @@
+/*
+ * export.c - the model and its feature vectors in libsvm's text formats, for
+ * benchmarks against svm-predict and for interoperation.
+ *
+ * The libsvm model is written here as text, field by field, the way
+ * svm_save_model lays it out; <libsvm/svm.h> stays private to svm/svm.c.
+ * Every number is printed with 17 significant digits, so it reads back as
+ * the same double and svm-predict computes the same decision values as
+ * st_svm_decision, term by term (see stance_model_export_libsvm in
+ * stance.h).
+ *
+ * The featurizer runs the classification pipeline of classify/session.c
+ * (repair, unwrap, segment, tokenize, count, vectorize, decide) in a
+ * workspace of its own, because stance_session is private to session.c.
+ * It must stay step for step the same as stance_classify; tools/bench
+ * checks that svm-predict on its vectors reproduces `stance classify`.
+ */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------- libsvm model */
+
+/* %.17g round-trips every double; an application's locale may have made
+ * the decimal separator a comma, which libsvm's reader would not take. */
+static int put_num(FILE *f, const char *pre, double v)
+{
+    char tmp[40];
+    snprintf(tmp, sizeof tmp, "%.17g", v);
+    for (char *p = tmp; *p; p++)
+        if (*p == ',')
+            *p = '.';
+    return fprintf(f, "%s%s", pre, tmp) < 0 ? -1 : 0;
+}
+
+static int put_row(FILE *f, const char *key, const double *v, int n)
+{
+    if (fprintf(f, "%s", key) < 0)
+        return -1;
+    for (int i = 0; i < n; i++)
+        if (put_num(f, " ", v[i]))
+            return -1;
+    return fputc('\n', f) == EOF ? -1 : 0;
+}
+
+/* The body of the model file.  Returns 0, or -1 on a write error. */
+static int write_libsvm(FILE *f, const st_svm *s)
+{
+    const int k = s->nclass, np = s->npairs;
+    const int linear = s->kernel == STANCE_KERNEL_LINEAR;
+    /* linear: class i owns one pseudo support vector per pair (i, j > i) */
+    uint64_t total = 0;
+    if (linear)
+        total = (uint64_t)np;
+    else
+        total = s->nsv;
+    if (fprintf(f, "svm_type c_svc\nkernel_type %s\n", linear ? "linear" : "rbf") < 0)
+        return -1;
+    if (!linear && (put_num(f, "gamma ", s->gamma) || fputc('\n', f) == EOF))
+        return -1;
+    if (fprintf(f, "nr_class %d\ntotal_sv %llu\n", k, (unsigned long long)total) < 0)
+        return -1;
+    if (put_row(f, "rho", s->rho, np))
+        return -1;
+    if (fprintf(f, "label") < 0)
+        return -1;
+    for (int c = 0; c < k; c++)
+        if (fprintf(f, " %d", c) < 0)
+            return -1;
+    if (fputc('\n', f) == EOF || put_row(f, "probA", s->probA, np) ||
+        put_row(f, "probB", s->probB, np) || fprintf(f, "nr_sv") < 0)
+        return -1;
+    for (int c = 0; c < k; c++)
+        if (fprintf(f, " %lu", linear ? (unsigned long)(k - 1 - c)
+                                      : (unsigned long)s->nsv_class[c]) < 0)
+            return -1;
+    if (fprintf(f, "\nSV\n") < 0)
+        return -1;
+
+    if (linear) {
+        /* Pairs are numbered (0,1), (0,2) ... (0,k-1), (1,2) ..., so walking
+         * them in order lists the pseudo vectors grouped by class i in class
+         * order, as libsvm requires.  For pair (i, j) the coefficient row
+         * j-1 is the one libsvm reads for class i against j (j > i); a
+         * class-i vector is never read in another pair's row j-1, so the
+         * zeros leave every other decision value untouched. */
+        int p = 0;
+        for (int i = 0; i < k; i++)
+            for (int j = i + 1; j < k; j++, p++) {
+                for (int r = 0; r < k - 1; r++)
+                    if (fprintf(f, r ? " %d" : "%d", r == j - 1) < 0)
+                        return -1;
+                for (uint32_t x = 0; x < s->nfeat; x++) {
+                    double w = s->w[(size_t)x * (size_t)np + (size_t)p];
+                    if (w == 0)
+                        continue;
+                    if (fprintf(f, " %lu:", (unsigned long)x + 1) < 0 || put_num(f, "", w))
+                        return -1;
+                }
+                if (fputc('\n', f) == EOF)
+                    return -1;
+            }
+        return 0;
+    }
+    for (uint32_t t = 0; t < s->nsv; t++) {
+        for (int r = 0; r < k - 1; r++)
+            if (put_num(f, r ? " " : "", s->sv_coef[(size_t)r * s->nsv + t]))
+                return -1;
+        for (uint64_t a = s->sv_start[t]; a < s->sv_start[t + 1]; a++)
+            if (fprintf(f, " %lu:", (unsigned long)s->sv_index[a] + 1) < 0 ||
+                put_num(f, "", s->sv_value[a]))
+                return -1;
+        if (fputc('\n', f) == EOF)
+            return -1;
+    }
+    return 0;
+}
+
+int stance_model_export_libsvm(const stance_model *m, const char *path, stance_error *err)
+{
+    char *tmp = NULL;
+    FILE *f = NULL;
+    int fd = -1, rc = STANCE_OK;
+
+    if (!m || !m->svm || !path || !*path)
+        return st_error(err, STANCE_ERR_ARG, "stance_model_export_libsvm: no model or no path");
+    size_t plen = strlen(path);
+    if (!(tmp = malloc(plen + sizeof ".tmp.XXXXXX")))
+        return st_error(err, STANCE_ERR_NOMEM, "%s: out of memory", path);
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
+    if ((fd = mkstemp(tmp)) < 0) {
+        rc = st_error(err, STANCE_ERR_IO, "%s: cannot create a temporary file: %s", path,
+                      strerror(errno));
+        goto done;
+    }
+    (void)fchmod(fd, 0644);
+    if (!(f = fdopen(fd, "w"))) {
+        rc = st_error(err, STANCE_ERR_IO, "%s: %s", tmp, strerror(errno));
+        close(fd);
+        goto unlink_tmp;
+    }
+    if (write_libsvm(f, m->svm) || fflush(f) != 0 || ferror(f)) {
+        rc = st_error(err, STANCE_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+        fclose(f);
+        goto unlink_tmp;
+    }
+    if (fclose(f) != 0) {
+        rc = st_error(err, STANCE_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+        goto unlink_tmp;
+    }
+    if (rename(tmp, path) != 0) {
+        rc = st_error(err, STANCE_ERR_IO, "%s: cannot rename %s into place: %s", path, tmp,
+                      strerror(errno));
+        goto unlink_tmp;
+    }
+    goto done;
+unlink_tmp:
+    unlink(tmp);
+done:
+    free(tmp);
+    return rc;
+}
+
+/* ---------------------------------------------------------- featurizer */
+
+struct stance_featurizer {
+    const stance_model *m;
+    st_segmenter *sg;
+    st_tokenizer *tk;
+    st_counter *ctr;
+    st_fvec vec;
+    char *clean;       /* repaired copy of the document */
+    uint32_t *map;     /* clean offset -> caller offset */
+    size_t clean_cap;
+    double *dec, *probs, *scratch;
+};
+
+int stance_featurizer_new(const stance_model *m, stance_featurizer **out, stance_error *err)
+{
+    *out = NULL;
+    if (!m || !m->svm)
+        return st_error(err, STANCE_ERR_ARG, "stance_featurizer_new: no model");
+    stance_featurizer *f = calloc(1, sizeof *f);
+    if (!f)
+        return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+    f->m = m;
+    int rc = st_segmenter_new(&f->sg, err);
+    if (!rc)
+        rc = st_tokenizer_new(&f->tk, err);
+    if (!rc && st_counter_new(&f->ctr))
+        rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+    if (!rc) {
+        size_t k = (size_t)m->nlabels, np = (size_t)m->svm->npairs;
+        f->dec = malloc((np ? np : 1) * sizeof *f->dec);
+        f->probs = malloc(k * sizeof *f->probs);
+        f->scratch = malloc(2 * k * k * sizeof *f->scratch);
+        if (!f->dec || !f->probs || !f->scratch)
+            rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+    }
+    if (rc) {
+        stance_featurizer_free(f);
+        return rc;
+    }
+    *out = f;
+    return STANCE_OK;
+}
+
+void stance_featurizer_free(stance_featurizer *f)
+{
+    if (!f)
+        return;
+    st_segmenter_free(f->sg);
+    st_tokenizer_free(f->tk);
+    st_counter_free(f->ctr);
+    st_fvec_free(&f->vec);
+    free(f->clean);
+    free(f->map);
+    free(f->dec);
+    free(f->probs);
+    free(f->scratch);
+    free(f);
+}
+
+/* A copy of session.c's unwrap(), which is static there: the two must
+ * agree byte for byte or --wrapped vectors would differ from classify's. */
+static void unwrap(char *t, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (t[i] != ' ' && t[i] != '\t' && t[i] != '\r' && t[i] != '\n') {
+            i++;
+            continue;
+        }
+        size_t j = i, breaks = 0;
+        while (j < n && (t[j] == ' ' || t[j] == '\t' || t[j] == '\r' || t[j] == '\n'))
+            breaks += t[j++] == '\n';
+        if (breaks == 1 && i > 0 && j < n)
+            for (size_t k = i; k < j; k++)
+                if (t[k] == '\n' || t[k] == '\r')
+                    t[k] = ' ';
+        i = j;
+    }
+}
+
+int stance_featurize(stance_featurizer *f, const char *text, size_t len, unsigned flags,
+                     stance_features_fn cb, void *ctx, stance_error *err)
+{
+    const stance_model *m = f->m;
+    if (len >= UINT32_MAX / 3)
+        return st_error(err, STANCE_ERR_TOOBIG, "document of %zu bytes is over the 1 GiB limit",
+                        len);
+    size_t need = 3 * len + 1;
+    if (need > f->clean_cap) {
+        char *c = realloc(f->clean, need);
+        if (!c)
+            return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        f->clean = c;
+        uint32_t *mp = realloc(f->map, need * sizeof *mp);
+        if (!mp)
+            return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        f->map = mp;
+        f->clean_cap = need;
+    }
+    int has_nul = 0;
+    size_t ninvalid = 0;
+    size_t clen = st_utf8_repair(text, len, f->clean, f->map, &ninvalid, &has_nul);
+    if (has_nul)
+        return st_error(err, STANCE_ERR_BINARY, "binary content (NUL byte)");
+    if (flags & STANCE_WRAPPED)
+        unwrap(f->clean, clen);
+    const st_span *spans;
+    size_t n;
+    int rc = st_segment(f->sg, f->clean, clen, (flags & STANCE_WRAPPED) != 0, &spans, &n, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        const char *const *tok;
+        const size_t *tlen;
+        size_t ntok;
+        rc = st_tokenize(f->tk, f->clean + spans[i].start, spans[i].end - spans[i].start, &tok,
+                         &tlen, &ntok, err);
+        if (rc)
+            return rc;
+        if (st_count_features(f->ctr, &m->fc, tok, tlen, ntok) < 0 ||
+            st_vectorize(f->ctr, &m->fc, &m->vocab, &f->vec))
+            return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        st_svm_decision(m->svm, &f->vec, f->dec);
+        stance_sentence s;
+        s.start = f->map[spans[i].start];
+        s.end = f->map[spans[i].end];
+        s.label = st_svm_probability(m->svm, f->dec, f->probs, f->scratch);
+        s.probs = f->probs;
+        if (cb && cb(ctx, i, &s, f->vec.index, f->vec.value, f->vec.n))
+            return st_error(err, STANCE_ERR_IO, "stopped by the feature callback");
+    }
+    return STANCE_OK;
+}
