@@ -2,10 +2,12 @@
  * probabilities, from --text, files or standard input. */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 static const char usage_text[] =
     "usage: stance classify [-m MODEL] [--format text|tsv|jsonl] [--probs] [--wrapped]\n"
@@ -17,7 +19,8 @@ static const char usage_text[] =
     "  -f, --format FMT     text (default on a terminal), tsv (default otherwise), jsonl\n"
     "  -p, --probs          print every class probability\n"
     "  -w, --wrapped        single line breaks inside paragraphs are spaces\n"
-    "      --max-bytes N    refuse documents larger than N bytes (default 64 MiB)\n"
+    "      --max-bytes N    refuse a line (a paragraph with --wrapped) longer than N\n"
+    "                       bytes (default 64 MiB); files are read as a stream\n"
     "  -t, --text TEXT      classify TEXT (repeatable); its document id is text:N\n\n"
     "tsv columns: doc, sentence, start, end, label, [one column per label], text\n"
     "jsonl: {\"doc\",\"sentence\",\"start\",\"end\",\"label\",\"probs\",\"text\"} per sentence\n"
@@ -32,6 +35,9 @@ typedef struct ctx {
     unsigned flags;
     int header_done;
     cli_buf out;
+    cli_buf doc_out;      /* text format: one document's lines */
+    size_t index;         /* next sentence number in the document */
+    size_t invalid;       /* invalid UTF-8 sequences in the document */
 } ctx;
 
 /* A sentence for one-line output: tabs and line breaks become spaces. */
@@ -45,11 +51,16 @@ static void put_flat(cli_buf *b, const char *p, size_t n)
             b->data[i] = ' ';
 }
 
-static int emit(ctx *c, const char *doc, const char *text, const stance_result *r)
+/* Append the sentences of one chunk of a document: offsets are shifted by
+ * `base`, the chunk's offset in the document, and numbering goes on from
+ * c->index.  Text-format lines are held in c->doc_out until the document
+ * ends, because their header counts the sentences. */
+static int emit(ctx *c, const char *doc, const char *text, size_t base, const stance_result *r)
 {
-    cli_buf *b = &c->out;
+    cli_buf *b = c->format == FMT_TEXT ? &c->doc_out : &c->out;
     const int k = stance_model_nlabels(c->m);
-    b->len = 0;
+    if (c->format != FMT_TEXT)
+        b->len = 0;
     if (c->format == FMT_TSV && !c->header_done) {
         cli_buf_printf(b, "doc\tsentence\tstart\tend\tlabel");
         if (c->probs)
@@ -58,42 +69,45 @@ static int emit(ctx *c, const char *doc, const char *text, const stance_result *
         cli_buf_printf(b, "\ttext\n");
         c->header_done = 1;
     }
-    if (c->format == FMT_TEXT)
-        cli_buf_printf(b, "== %s: %zu sentence%s\n", doc, r->n, r->n == 1 ? "" : "s");
-    for (size_t i = 0; i < r->n; i++) {
-        const stance_sentence *s = &r->sentences[i];
-        const char *label = stance_model_label(c->m, s->label);
+    for (size_t i = 0; i < r->n; i++, c->index++) {
+        stance_sentence s = r->sentences[i];
+        const char *t = text + s.start;
+        size_t tn = s.end - s.start;
+        s.start += base;
+        s.end += base;
+        const char *label = stance_model_label(c->m, s.label);
         if (c->format == FMT_JSONL) {
-            if (cli_sentence_json(b, doc, strlen(doc), i, s, c->m, text, c->probs, 1))
+            if (cli_sentence_json(b, doc, strlen(doc), c->index, &s, c->m, t - s.start, c->probs,
+                                  1))
                 return -1;
             cli_buf_put(b, "\n", 1);
         } else if (c->format == FMT_TSV) {
             put_flat(b, doc, strlen(doc));
-            cli_buf_printf(b, "\t%zu\t%zu\t%zu\t%s", i, s->start, s->end, label);
+            cli_buf_printf(b, "\t%zu\t%zu\t%zu\t%s", c->index, s.start, s.end, label);
             if (c->probs)
                 for (int j = 0; j < k; j++)
-                    cli_buf_printf(b, "\t%.4f", s->probs[j]);
+                    cli_buf_printf(b, "\t%.4f", s.probs[j]);
             cli_buf_put(b, "\t", 1);
-            put_flat(b, text + s->start, s->end - s->start);
+            put_flat(b, t, tn);
             cli_buf_put(b, "\n", 1);
         } else {
-            cli_buf_printf(b, "%3zu  %-22s %.2f  ", i, label, s->probs[s->label]);
-            put_flat(b, text + s->start, s->end - s->start);
+            cli_buf_printf(b, "%3zu  %-22s %.2f  ", c->index, label, s.probs[s.label]);
+            put_flat(b, t, tn);
             cli_buf_put(b, "\n", 1);
             if (c->probs) {
                 cli_buf_put(b, "     ", 5);
                 for (int j = 0; j < k; j++)
-                    cli_buf_printf(b, " %s=%.3f", stance_model_label(c->m, j), s->probs[j]);
+                    cli_buf_printf(b, " %s=%.3f", stance_model_label(c->m, j), s.probs[j]);
                 cli_buf_put(b, "\n", 1);
             }
         }
     }
-    if (b->len && fwrite(b->data, 1, b->len, stdout) != b->len)
+    if (c->format != FMT_TEXT && b->len && fwrite(b->data, 1, b->len, stdout) != b->len)
         return -1;
     return 0;
 }
 
-static int one(ctx *c, const char *doc, const char *text, size_t len)
+static int classify_chunk(ctx *c, const char *doc, const char *text, size_t len, size_t base)
 {
     stance_error err = {0};
     const stance_result *r;
@@ -102,12 +116,124 @@ static int one(ctx *c, const char *doc, const char *text, size_t len)
         cli_error("classify", "%s: %s", doc, err.msg);
         return cli_exit_code(rc);
     }
-    if (r->invalid_utf8)
+    c->invalid += r->invalid_utf8;
+    return emit(c, doc, text, base, r) ? EXIT_IO : EXIT_OK;
+}
+
+static void begin_doc(ctx *c)
+{
+    c->index = 0;
+    c->invalid = 0;
+    c->doc_out.len = 0;
+}
+
+static int end_doc(ctx *c, const char *doc)
+{
+    if (c->invalid)
         cli_error("classify", "%s: warning: %zu invalid UTF-8 sequence%s replaced by U+FFFD", doc,
-                  r->invalid_utf8, r->invalid_utf8 == 1 ? "" : "s");
-    if (emit(c, doc, text, r))
+                  c->invalid, c->invalid == 1 ? "" : "s");
+    if (c->format != FMT_TEXT)
+        return EXIT_OK;
+    if (printf("== %s: %zu sentence%s\n", doc, c->index, c->index == 1 ? "" : "s") < 0 ||
+        (c->doc_out.len && fwrite(c->doc_out.data, 1, c->doc_out.len, stdout) != c->doc_out.len))
         return EXIT_IO;
     return EXIT_OK;
+}
+
+static int one(ctx *c, const char *doc, const char *text, size_t len)
+{
+    begin_doc(c);
+    int rc = classify_chunk(c, doc, text, len, 0);
+    int e = end_doc(c, doc);
+    return rc ? rc : e;
+}
+
+/* Where a chunk of buf[0..n) may end without cutting a sentence: after the
+ * last line break, or with --wrapped after the last blank line.  0 if
+ * none. */
+static size_t cut_point(const char *buf, size_t n, int wrapped)
+{
+    for (size_t i = n; i > 0; i--) {
+        if (buf[i - 1] != '\n')
+            continue;
+        if (!wrapped)
+            return i;
+        /* a blank line: another line break before this one, with only
+         * spaces, tabs or CRs between */
+        size_t j = i - 1;
+        while (j > 0 && (buf[j - 1] == ' ' || buf[j - 1] == '\t' || buf[j - 1] == '\r'))
+            j--;
+        if (j > 0 && buf[j - 1] == '\n')
+            return i;
+    }
+    return 0;
+}
+
+/* Classify a file or standard input as a stream of chunks that end at line
+ * breaks (blank lines with --wrapped), which never fall inside a sentence:
+ * memory stays bounded by the longest line or paragraph, not the file. */
+static int stream_file(ctx *c, const char *path, size_t max_line)
+{
+    enum { CHUNK = 1 << 20 };
+    int is_stdin = strcmp(path, "-") == 0;
+    const char *doc = is_stdin ? "stdin" : path;
+    gzFile gz = is_stdin ? gzdopen(dup(STDIN_FILENO), "rb") : gzopen(path, "rb");
+    if (!gz) {
+        cli_error("classify", "%s: %s", path, errno ? strerror(errno) : "cannot open");
+        return EXIT_IO;
+    }
+    gzbuffer(gz, 1 << 17);
+    char *buf = NULL;
+    size_t len = 0, cap = 0, base = 0;
+    int status = EXIT_OK, eof = 0;
+    begin_doc(c);
+    while (!eof) {
+        if (cap - len < CHUNK) {
+            size_t ncap = cap ? cap * 2 : 2 * CHUNK;
+            char *p = realloc(buf, ncap);
+            if (!p) {
+                cli_error("classify", "%s: out of memory", path);
+                status = EXIT_IO;
+                goto done;
+            }
+            buf = p;
+            cap = ncap;
+        }
+        int got = gzread(gz, buf + len, CHUNK);
+        int zerr = Z_OK;
+        gzerror(gz, &zerr);
+        /* zlib reports a gzip stream cut short as Z_BUF_ERROR at its end */
+        if (got < 0 || (zerr != Z_OK && zerr != Z_STREAM_END)) {
+            cli_error("classify", "%s: %s", path,
+                      zerr == Z_ERRNO ? strerror(errno) : "truncated or corrupt gzip data");
+            status = zerr == Z_ERRNO ? EXIT_IO : EXIT_DATA;
+            goto done;
+        }
+        len += (size_t)got;
+        eof = got == 0;
+        size_t cut = eof ? len : cut_point(buf, len, (c->flags & STANCE_WRAPPED) != 0);
+        if (cut == 0) {
+            if (len > max_line) {
+                cli_error("classify", "%s: a %s of over %zu bytes (--max-bytes)", path,
+                          (c->flags & STANCE_WRAPPED) ? "paragraph" : "line", max_line);
+                status = EXIT_DATA;
+                goto done;
+            }
+            continue;
+        }
+        if (cut < len / 2 && !eof && len < 2 * CHUNK)
+            continue; /* read on: a larger chunk amortises the calls */
+        if ((status = classify_chunk(c, doc, buf, cut, base)))
+            goto done;
+        memmove(buf, buf + cut, len - cut);
+        len -= cut;
+        base += cut;
+    }
+    status = end_doc(c, doc);
+done:
+    gzclose(gz);
+    free(buf);
+    return status;
 }
 
 int cmd_classify(int argc, char **argv)
@@ -196,20 +322,8 @@ int cmd_classify(int argc, char **argv)
         npaths = 1;
     }
     for (int i = 0; i < npaths; i++) {
-        char *text = NULL;
-        size_t len = 0;
-        memset(&err, 0, sizeof err);
-        rc = stance_read_file(paths[i], (size_t)max_bytes, &text, &len, &err);
-        if (rc) {
-            cli_error("classify", "%s", err.msg);
-            int r = cli_exit_code(rc);
-            if (r > status)
-                status = r;
-            continue;
-        }
-        int r = one(&c, strcmp(paths[i], "-") == 0 ? "stdin" : paths[i], text, len);
-        free(text);
-        if (r == EXIT_IO) {
+        int r = stream_file(&c, paths[i], (size_t)max_bytes);
+        if (r == EXIT_IO && ferror(stdout)) {
             status = r;
             break;
         }
@@ -221,6 +335,7 @@ done:;
     if (fin && !status)
         status = fin;
     cli_buf_free(&c.out);
+    cli_buf_free(&c.doc_out);
     stance_session_free(c.s);
     stance_model_free(c.m);
     free(texts);
