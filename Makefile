@@ -68,6 +68,30 @@ check-sanitize:
 stance-asan: $(CLI_SRC) build-asan/libstance.a
 	$(CC) $(CPPFLAGS) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -o $@ $(CLI_SRC) build-asan/libstance.a $(LIBS)
 
+# libFuzzer targets: every tests/fuzz/fuzz_*.c linked against the whole
+# library, all built with clang's fuzzer, ASan and UBSan instrumentation into
+# build-fuzz/.  tests/fuzz/run.sh SECONDS builds and runs them.
+FUZZ_CC  ?= clang
+FUZZ_DIR  = build-fuzz
+FUZZ_SAN  = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+            -fno-sanitize-recover=undefined
+FUZZ_HDR := include/stance.h src/lib/internal.h $(wildcard src/lib/*/*.h)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_DIR)/%)
+FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+
+.PHONY: fuzz
+.SECONDARY: $(FUZZ_OBJ)
+fuzz: $(FUZZ_BIN)
+
+$(FUZZ_DIR)/obj/%.o: %.c $(FUZZ_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ) $(FUZZ_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LIBS)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
 	    $(DESTDIR)$(PREFIX)/share/stance $(DESTDIR)$(PREFIX)/lib/pkgconfig

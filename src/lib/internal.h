@@ -147,6 +147,22 @@ STANCE_HIDDEN void st_counter_free(st_counter *c);
 STANCE_HIDDEN int st_count_features(st_counter *c, const st_feat_config *fc,
                                     const char *const *tokens, const size_t *tok_len, size_t n);
 STANCE_HIDDEN size_t st_counter_size(const st_counter *c);
+
+/* The row (dense feature number) of a bucket in some model, UINT32_MAX if
+ * it has none. */
+typedef uint32_t (*st_row_fn)(const void *ctx, uint32_t bucket);
+/* A per-session cache: token -> the rows of its unigram and character
+ * n-grams. */
+typedef struct st_rowcache st_rowcache;
+STANCE_HIDDEN int st_rowcache_new(st_rowcache **out);
+STANCE_HIDDEN void st_rowcache_free(st_rowcache *rc);
+/* Like st_count_features, but counting model rows instead of buckets and
+ * leaving out features the model does not have; the counter then holds
+ * rows in the order their buckets would have come.  A row cache belongs to
+ * one model (row and ctx). */
+STANCE_HIDDEN int st_count_rows(st_counter *c, st_rowcache *rc, const st_feat_config *fc,
+                                st_row_fn row, const void *ctx, const char *const *tokens,
+                                const size_t *tok_len, size_t n);
 STANCE_HIDDEN const uint32_t *st_counter_buckets(const st_counter *c);
 STANCE_HIDDEN const uint32_t *st_counter_counts(const st_counter *c);
 
@@ -212,13 +228,11 @@ typedef struct st_svm {
 STANCE_HIDDEN void st_svm_free(st_svm *s);
 /* Build the fused IDF-and-weights rows of a linear classifier over v. */
 STANCE_HIDDEN int st_svm_prepare(st_svm *s, const st_vocab *v);
-/* Pairwise decision values straight from a sentence's bucket counts (via
- * the rows of st_svm_prepare):
- * vocabulary lookup, sublinear tf-idf, L2 normalisation and the dot
- * products in one pass over memory, with the lookups prefetched.  Equal to
- * st_vectorize + st_svm_decision up to rounding.  Linear and prepared only. */
-STANCE_HIDDEN void st_svm_decision_counts(const st_svm *s, const st_counter *c, int sublinear_tf,
-                                          double *dec);
+/* The row of a bucket in a prepared linear classifier (ctx is the st_svm),
+ * for st_count_rows; and the decision values from a counter of rows. */
+STANCE_HIDDEN uint32_t st_svm_row(const void *svm, uint32_t bucket);
+STANCE_HIDDEN void st_svm_decision_rows(const st_svm *s, const st_counter *c, int sublinear_tf,
+                                        double *dec);
 /* Pairwise decision values (npairs) for x. */
 STANCE_HIDDEN void st_svm_decision(const st_svm *s, const st_fvec *x, double *dec);
 /* Class probabilities (nclass) from decision values; returns the argmax. The

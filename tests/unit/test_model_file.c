@@ -187,12 +187,42 @@ static int unpack(const unsigned char *file, size_t len, unsigned char **payload
     *payload = malloc((size_t)ulen + 1);
     if (!*payload)
         return -1;
-    if (uncompress(*payload, &out, file + HDR, (uLong)(len - HDR)) != Z_OK || out != ulen) {
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    int zr = inflateInit2(&z, -15);
+    if (zr == Z_OK) {
+        z.next_in = (Bytef *)(file + HDR);
+        z.avail_in = (uInt)(len - HDR);
+        z.next_out = *payload;
+        z.avail_out = (uInt)ulen + 1;
+        zr = inflate(&z, Z_FINISH);
+        out = z.total_out;
+        inflateEnd(&z);
+    }
+    if (zr != Z_STREAM_END || out != ulen) {
         free(*payload);
         return -1;
     }
     *plen = (size_t)ulen;
     return 0;
+}
+
+/* The model file's payload is raw deflate (no zlib header or Adler-32). */
+static int raw_deflate(const unsigned char *in, size_t n, unsigned char *out, uLongf *outlen,
+                       int level)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return -1;
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)*outlen;
+    int rc = deflate(&z, Z_FINISH);
+    *outlen = z.total_out;
+    deflateEnd(&z);
+    return rc == Z_STREAM_END ? 0 : -1;
 }
 
 static void le(unsigned char *p, uint64_t v, int n)
@@ -204,11 +234,11 @@ static void le(unsigned char *p, uint64_t v, int n)
 /* A well-formed header, checksum and compression around any payload. */
 static int repack(const unsigned char *payload, size_t plen, unsigned char **file, size_t *flen)
 {
-    uLongf clen = compressBound((uLong)plen);
+    uLongf clen = compressBound((uLong)plen) + 64;
     *file = malloc(HDR + (size_t)clen);
     if (!*file)
         return -1;
-    if (compress2(*file + HDR, &clen, payload, (uLong)plen, 9) != Z_OK) {
+    if (raw_deflate(payload, plen, *file + HDR, &clen, 9) != 0) {
         free(*file);
         return -1;
     }

@@ -11,6 +11,7 @@ struct stance_session {
     st_segmenter *sg;
     st_tokenizer *tk;
     st_counter *ctr;
+    st_rowcache *rows;     /* token -> model rows, for prepared linear models */
     st_fvec vec;
     char *clean;           /* repaired copy of the document */
     uint32_t *map;         /* clean offset -> caller offset */
@@ -35,6 +36,8 @@ int stance_session_new(const stance_model *m, stance_session **out, stance_error
         rc = st_tokenizer_new(&s->tk, err);
     if (!rc && st_counter_new(&s->ctr))
         rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+    if (!rc && m && m->svm->fused && st_rowcache_new(&s->rows))
+        rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
     if (!rc && m) {
         int k = m->nlabels, np = m->svm->npairs;
         s->dec = malloc((np ? np : 1) * sizeof *s->dec);
@@ -57,6 +60,7 @@ void stance_session_free(stance_session *s)
     st_segmenter_free(s->sg);
     st_tokenizer_free(s->tk);
     st_counter_free(s->ctr);
+    st_rowcache_free(s->rows);
     st_fvec_free(&s->vec);
     free(s->clean);
     free(s->map);
@@ -187,11 +191,13 @@ int stance_classify(stance_session *s, const char *text, size_t len, unsigned fl
                          &tlen, &ntok, err);
         if (rc)
             return rc;
-        if (st_count_features(s->ctr, &m->fc, tok, tlen, ntok) < 0)
-            return st_error(err, STANCE_ERR_NOMEM, "out of memory");
-        if (m->svm->fused) {
-            st_svm_decision_counts(m->svm, s->ctr, m->fc.sublinear_tf, s->dec);
+        if (s->rows) {
+            if (st_count_rows(s->ctr, s->rows, &m->fc, st_svm_row, m->svm, tok, tlen, ntok) < 0)
+                return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+            st_svm_decision_rows(m->svm, s->ctr, m->fc.sublinear_tf, s->dec);
         } else {
+            if (st_count_features(s->ctr, &m->fc, tok, tlen, ntok) < 0)
+                return st_error(err, STANCE_ERR_NOMEM, "out of memory");
             if (st_vectorize(s->ctr, &m->fc, &m->vocab, &s->vec))
                 return st_error(err, STANCE_ERR_NOMEM, "out of memory");
             st_svm_decision(m->svm, &s->vec, s->dec);

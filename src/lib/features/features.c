@@ -175,6 +175,53 @@ static inline size_t u8len(unsigned char c)
 #define SALT_WORD 0x776f7264ULL
 #define SALT_CHAR 0x63686172ULL
 
+/* The most character n-grams one token can give: 127 code points plus the
+ * two edge marks, for every order up to the format's limit of 16. */
+#define MAX_CHAR_GRAMS (16 * 129)
+
+/* The buckets of the character n-grams of one token, in the order the
+ * counter sees them: by order n, then by position.  Tokens are capped at
+ * 126 code points (URLs, digit runs), which bounds the work per token. */
+static size_t char_buckets(const st_feat_config *fc, const char *token, size_t len,
+                           uint32_t *out)
+{
+    const unsigned shift = 64u - fc->hash_bits;
+    unsigned char wbuf[4 * 127 + 2];
+    size_t cpos[130];
+    const unsigned char *tp = (const unsigned char *)token;
+    size_t ncp = 0, o = 1, i = 0, m = 0;
+    wbuf[0] = '<';
+    cpos[ncp++] = 0;
+    while (i < len && ncp < 127) {
+        size_t w = u8len(tp[i]);
+        if (i + w > len)
+            break;
+        cpos[ncp++] = o;
+        memcpy(wbuf + o, tp + i, w);
+        o += w;
+        i += w;
+    }
+    cpos[ncp++] = o;
+    wbuf[o++] = '>';
+    cpos[ncp] = o;
+    for (unsigned k = fc->char_ngram_min; k <= fc->char_ngram_max && k <= 16; k++) {
+        if (k > ncp)
+            break;
+        uint64_t cseed = SALT_CHAR + fc->hash_seed + k;
+        for (size_t q = 0; q + k <= ncp; q++)
+            out[m++] = (uint32_t)(hash_bytes(wbuf + cpos[q], cpos[q + k] - cpos[q], cseed) >> shift);
+    }
+    return m;
+}
+
+static void counter_finish(st_counter *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        c->out_bucket[i] = c->key[c->used[i]] - 1;
+        c->out_count[i] = c->count[c->used[i]];
+    }
+}
+
 int st_count_features(st_counter *c, const st_feat_config *fc, const char *const *tokens,
                       const size_t *tok_len, size_t n)
 {
@@ -182,9 +229,7 @@ int st_count_features(st_counter *c, const st_feat_config *fc, const char *const
     const unsigned shift = 64u - fc->hash_bits;
     const uint64_t wseed = SALT_WORD ^ ((uint64_t)fc->hash_seed << 32);
     uint64_t h1 = 0, h2 = 0; /* hashes of the previous one and two tokens */
-    /* "<" + token + ">" with code point boundaries, reused across tokens */
-    unsigned char wbuf[512];
-    size_t cpos[130];
+    uint32_t grams[MAX_CHAR_GRAMS];
     for (size_t t = 0; t < n; t++) {
         uint64_t h = hash_bytes(tokens[t], tok_len[t], wseed);
         if (counter_add(c, (uint32_t)(h >> shift)))
@@ -203,39 +248,150 @@ int st_count_features(st_counter *c, const st_feat_config *fc, const char *const
         h1 = h;
         if (fc->char_ngram_min == 0)
             continue;
-        /* character n-grams over "<token>"; tokens are capped at 126 code
-         * points (URLs, digit runs), which bounds the work per token */
-        const unsigned char *tp = (const unsigned char *)tokens[t];
-        size_t ncp = 0, o = 1, i = 0;
-        wbuf[0] = '<';
-        cpos[ncp++] = 0;
-        while (i < tok_len[t] && ncp < 127) {
-            size_t w = u8len(tp[i]);
-            if (i + w > tok_len[t])
-                break;
-            cpos[ncp++] = o;
-            memcpy(wbuf + o, tp + i, w);
-            o += w;
-            i += w;
+        size_t m = char_buckets(fc, tokens[t], tok_len[t], grams);
+        for (size_t q = 0; q < m; q++)
+            if (counter_add(c, grams[q]))
+                return STANCE_ERR_NOMEM;
+    }
+    counter_finish(c);
+    return (int)c->n;
+}
+
+/* ------------------------------------------------------------ row cache */
+
+/* Per token, the model rows of its unigram and character n-grams (absent
+ * ones left out), so that a token seen before costs one hash and one lookup
+ * instead of dozens.  Direct-mapped by the token's hash; the token's bytes
+ * are kept and compared, so a hit is exact; the pool is emptied when full. */
+#define RC_SLOTS (1u << 16)
+#define RC_POOL ((size_t)1 << 21) /* u32 words: 8 MiB */
+
+typedef struct rc_entry {
+    uint64_t hash;
+    uint32_t off;     /* into pool: token bytes (padded to words), then rows */
+    uint16_t len;     /* token bytes; 0 = empty entry */
+    uint16_t nrows;   /* char n-gram rows after the unigram's */
+    uint32_t uni;     /* the unigram's row, or UINT32_MAX */
+    uint32_t epoch;
+} rc_entry;
+
+struct st_rowcache {
+    rc_entry *slot;
+    uint32_t *pool;
+    size_t used;
+    uint32_t epoch;
+};
+
+int st_rowcache_new(st_rowcache **out)
+{
+    *out = NULL;
+    st_rowcache *rc = calloc(1, sizeof *rc);
+    if (!rc)
+        return STANCE_ERR_NOMEM;
+    rc->slot = calloc(RC_SLOTS, sizeof *rc->slot);
+    rc->pool = malloc(RC_POOL * sizeof *rc->pool);
+    if (!rc->slot || !rc->pool) {
+        st_rowcache_free(rc);
+        return STANCE_ERR_NOMEM;
+    }
+    rc->epoch = 1;
+    *out = rc;
+    return STANCE_OK;
+}
+
+void st_rowcache_free(st_rowcache *rc)
+{
+    if (!rc)
+        return;
+    free(rc->slot);
+    free(rc->pool);
+    free(rc);
+}
+
+/* The entry for a token, filled on a miss; NULL only if the token is too
+ * long to cache (the caller then computes it directly). */
+static const rc_entry *rc_get(st_rowcache *rc, const st_feat_config *fc, st_row_fn row,
+                              const void *ctx, const char *tok, size_t len, uint64_t h,
+                              uint32_t *grams)
+{
+    rc_entry *e = &rc->slot[(uint32_t)(h ^ (h >> 32)) & (RC_SLOTS - 1)];
+    if (e->epoch == rc->epoch && e->hash == h && e->len == len &&
+        memcmp(rc->pool + e->off, tok, len) == 0)
+        return e;
+    if (len > 4 * 127)
+        return NULL;
+    size_t words = (len + 3) / 4;
+    size_t m = fc->char_ngram_min ? char_buckets(fc, tok, len, grams) : 0;
+    if (rc->used + words + m > RC_POOL) {
+        rc->epoch++; /* every entry is stale at once */
+        rc->used = 0;
+    }
+    uint32_t off = (uint32_t)rc->used;
+    memcpy(rc->pool + off, tok, len);
+    uint32_t *rows = rc->pool + off + words;
+    size_t nrows = 0;
+    for (size_t q = 0; q < m; q++) {
+        uint32_t r = row(ctx, grams[q]);
+        if (r != UINT32_MAX)
+            rows[nrows++] = r;
+    }
+    const unsigned shift = 64u - fc->hash_bits;
+    e->hash = h;
+    e->off = off;
+    e->len = (uint16_t)len;
+    e->nrows = (uint16_t)nrows;
+    e->uni = row(ctx, (uint32_t)(h >> shift));
+    e->epoch = rc->epoch;
+    rc->used += words + nrows;
+    return e;
+}
+
+int st_count_rows(st_counter *c, st_rowcache *rc, const st_feat_config *fc, st_row_fn row,
+                  const void *ctx, const char *const *tokens, const size_t *tok_len, size_t n)
+{
+    counter_clear(c);
+    const unsigned shift = 64u - fc->hash_bits;
+    const uint64_t wseed = SALT_WORD ^ ((uint64_t)fc->hash_seed << 32);
+    uint64_t h1 = 0, h2 = 0;
+    uint32_t grams[MAX_CHAR_GRAMS];
+    for (size_t t = 0; t < n; t++) {
+        uint64_t h = hash_bytes(tokens[t], tok_len[t], wseed);
+        const rc_entry *e = rc_get(rc, fc, row, ctx, tokens[t], tok_len[t], h, grams);
+        /* the same sequence of features as st_count_features, each mapped
+         * to its row and the absent ones skipped: the counter sees the
+         * rows in the order it would have seen their buckets */
+        uint32_t r = e ? e->uni : row(ctx, (uint32_t)(h >> shift));
+        if (r != UINT32_MAX && counter_add(c, r))
+            return STANCE_ERR_NOMEM;
+        if (fc->word_ngram_max >= 2 && t >= 1) {
+            r = row(ctx, (uint32_t)(mix2(h1, h ^ 2) >> shift));
+            if (r != UINT32_MAX && counter_add(c, r))
+                return STANCE_ERR_NOMEM;
+            if (fc->word_ngram_max >= 3 && t >= 2) {
+                r = row(ctx, (uint32_t)(mix2(mix2(h2, h1 ^ 3), h) >> shift));
+                if (r != UINT32_MAX && counter_add(c, r))
+                    return STANCE_ERR_NOMEM;
+            }
         }
-        cpos[ncp++] = o;
-        wbuf[o++] = '>';
-        cpos[ncp] = o;
-        for (unsigned k = fc->char_ngram_min; k <= fc->char_ngram_max; k++) {
-            if (k > ncp)
-                break;
-            uint64_t cseed = SALT_CHAR + fc->hash_seed + k;
-            for (size_t q = 0; q + k <= ncp; q++) {
-                uint64_t g = hash_bytes(wbuf + cpos[q], cpos[q + k] - cpos[q], cseed);
-                if (counter_add(c, (uint32_t)(g >> shift)))
+        h2 = h1;
+        h1 = h;
+        if (fc->char_ngram_min == 0)
+            continue;
+        if (e) {
+            const uint32_t *rows = rc->pool + e->off + (e->len + 3) / 4;
+            for (size_t q = 0; q < e->nrows; q++)
+                if (counter_add(c, rows[q]))
+                    return STANCE_ERR_NOMEM;
+        } else {
+            size_t m = char_buckets(fc, tokens[t], tok_len[t], grams);
+            for (size_t q = 0; q < m; q++) {
+                r = row(ctx, grams[q]);
+                if (r != UINT32_MAX && counter_add(c, r))
                     return STANCE_ERR_NOMEM;
             }
         }
     }
-    for (size_t i = 0; i < c->n; i++) {
-        c->out_bucket[i] = c->key[c->used[i]] - 1;
-        c->out_count[i] = c->count[c->used[i]];
-    }
+    counter_finish(c);
     return (int)c->n;
 }
 

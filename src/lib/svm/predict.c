@@ -32,19 +32,6 @@ void st_svm_free(st_svm *s)
     free(s);
 }
 
-typedef struct idf_rank {
-    double idf;
-    uint32_t f;
-} idf_rank;
-
-static int by_idf(const void *a, const void *b)
-{
-    const idf_rank *x = a, *y = b;
-    if (x->idf != y->idf)
-        return x->idf < y->idf ? -1 : 1;
-    return x->f < y->f ? -1 : x->f > y->f;
-}
-
 int st_svm_prepare(st_svm *s, const st_vocab *v)
 {
     if (s->kernel != STANCE_KERNEL_LINEAR || s->nfeat != v->n)
@@ -56,10 +43,16 @@ int st_svm_prepare(st_svm *s, const st_vocab *v)
     size_t size = 16;
     while (size < n * 2 + 2)
         size *= 2;
-    idf_rank *rank = malloc((n ? n : 1) * sizeof *rank);
+    /* order by IDF, ties by feature number: positive doubles order like
+     * their bit patterns, so an LSD radix sort on (bits, feature) does it */
+    uint64_t *key = malloc((n ? n : 1) * sizeof *key), *tmpk = malloc((n ? n : 1) * sizeof *tmpk);
+    uint32_t *rank = malloc((n ? n : 1) * sizeof *rank), *tmpr = malloc((n ? n : 1) * sizeof *tmpr);
     s->fused = malloc((n * row + 1) * sizeof *s->fused);
     s->fslot = calloc(size, sizeof *s->fslot);
-    if (!rank || !s->fused || !s->fslot) {
+    if (!key || !tmpk || !rank || !tmpr || !s->fused || !s->fslot) {
+        free(key);
+        free(tmpk);
+        free(tmpr);
         free(rank);
         free(s->fused);
         free(s->fslot);
@@ -67,14 +60,48 @@ int st_svm_prepare(st_svm *s, const st_vocab *v)
         s->fslot = NULL;
         return STANCE_ERR_NOMEM;
     }
-    for (size_t f = 0; f < n; f++)
-        rank[f] = (idf_rank){v->idf[f], (uint32_t)f};
-    qsort(rank, n, sizeof *rank, by_idf);
+    for (size_t f = 0; f < n; f++) {
+        memcpy(&key[f], &v->idf[f], sizeof key[f]);
+        rank[f] = (uint32_t)f; /* already in feature order: stability breaks ties */
+    }
+    size_t *count = malloc(65537 * sizeof *count);
+    if (!count) {
+        free(key);
+        free(tmpk);
+        free(tmpr);
+        free(rank);
+        free(s->fused);
+        free(s->fslot);
+        s->fused = NULL;
+        s->fslot = NULL;
+        return STANCE_ERR_NOMEM;
+    }
+    for (int shift = 0; shift < 64; shift += 16) {
+        memset(count, 0, 65537 * sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[((key[i] >> shift) & 0xffff) + 1]++;
+        for (size_t b = 0; b < 65536; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++) {
+            size_t d = count[(key[i] >> shift) & 0xffff]++;
+            tmpk[d] = key[i];
+            tmpr[d] = rank[i];
+        }
+        uint64_t *tk = key;
+        key = tmpk;
+        tmpk = tk;
+        uint32_t *tr = rank;
+        rank = tmpr;
+        tmpr = tr;
+    }
+    free(key);
+    free(tmpk);
+    free(tmpr);
     for (int t = 1; t < 16; t++)
         s->sublinear[t] = 1.0 + log((double)t); /* the very values st_vectorize uses */
     s->fmask = (uint32_t)(size - 1);
     for (size_t r = 0; r < n; r++) {
-        size_t f = rank[r].f;
+        size_t f = rank[r];
         s->fused[r * row] = v->idf[f];
         memcpy(s->fused + r * row + 1, s->w + f * np, np * sizeof *s->w);
         uint32_t k = v->bucket[f] + 1;
@@ -87,50 +114,43 @@ int st_svm_prepare(st_svm *s, const st_vocab *v)
     return STANCE_OK;
 }
 
-void st_svm_decision_counts(const st_svm *s, const st_counter *c, int sublinear_tf, double *dec)
+uint32_t st_svm_row(const void *svm, uint32_t bucket)
 {
-    enum { BLOCK = 32 };
+    const st_svm *s = svm;
+    uint32_t k = bucket + 1, j = (k * 0x9E3779B1u) & s->fmask;
+    uint64_t e;
+    while ((e = s->fslot[j]) != 0) {
+        if ((uint32_t)(e >> 32) == k)
+            return (uint32_t)e;
+        j = (j + 1) & s->fmask;
+    }
+    return UINT32_MAX;
+}
+
+void st_svm_decision_rows(const st_svm *s, const st_counter *c, int sublinear_tf, double *dec)
+{
+    enum { AHEAD = 16 };
     const int np = s->npairs;
     const size_t row = (size_t)np + 1;
     const size_t n = st_counter_size(c);
-    const uint32_t *bucket = st_counter_buckets(c), *count = st_counter_counts(c);
+    const uint32_t *rows = st_counter_buckets(c), *count = st_counter_counts(c);
     double norm = 0;
     for (int p = 0; p < np; p++)
         dec[p] = 0;
-    for (size_t b0 = 0; b0 < n; b0 += BLOCK) {
-        size_t bn = n - b0 < BLOCK ? n - b0 : BLOCK;
-        uint32_t slot[BLOCK], feat[BLOCK];
-        /* first touch every probe slot of the block, then every row: the
-         * misses overlap instead of queueing one behind the other */
-        for (size_t i = 0; i < bn; i++) {
-            slot[i] = ((bucket[b0 + i] + 1) * 0x9E3779B1u) & s->fmask;
-            __builtin_prefetch(&s->fslot[slot[i]]);
+    for (size_t i = 0; i < n && i < AHEAD; i++)
+        __builtin_prefetch(s->fused + (size_t)rows[i] * row);
+    for (size_t i = 0; i < n; i++) {
+        if (i + AHEAD < n) {
+            __builtin_prefetch(s->fused + (size_t)rows[i + AHEAD] * row);
+            __builtin_prefetch(s->fused + (size_t)rows[i + AHEAD] * row + 8);
         }
-        for (size_t i = 0; i < bn; i++) {
-            uint32_t k = bucket[b0 + i] + 1, j = slot[i];
-            uint64_t e;
-            feat[i] = UINT32_MAX;
-            while ((e = s->fslot[j]) != 0) {
-                if ((uint32_t)(e >> 32) == k) {
-                    feat[i] = (uint32_t)e;
-                    __builtin_prefetch(s->fused + (size_t)feat[i] * row);
-                    __builtin_prefetch(s->fused + (size_t)feat[i] * row + 8);
-                    break;
-                }
-                j = (j + 1) & s->fmask;
-            }
-        }
-        for (size_t i = 0; i < bn; i++) {
-            if (feat[i] == UINT32_MAX)
-                continue;
-            const double *r = s->fused + (size_t)feat[i] * row;
-            uint32_t tf = count[b0 + i];
-            double x = (sublinear_tf ? (tf < 16 ? s->sublinear[tf] : 1.0 + log((double)tf))
-                                     : (double)tf) * r[0];
-            norm += x * x;
-            for (int p = 0; p < np; p++)
-                dec[p] += x * r[1 + p];
-        }
+        const double *r = s->fused + (size_t)rows[i] * row;
+        uint32_t tf = count[i];
+        double x = (sublinear_tf ? (tf < 16 ? s->sublinear[tf] : 1.0 + log((double)tf))
+                                 : (double)tf) * r[0];
+        norm += x * x;
+        for (int p = 0; p < np; p++)
+            dec[p] += x * r[1 + p];
     }
     double inv = norm > 0 ? 1.0 / sqrt(norm) : 0.0;
     for (int p = 0; p < np; p++)

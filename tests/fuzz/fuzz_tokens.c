@@ -1,0 +1,173 @@
+/* fuzz_tokens.c - libFuzzer target for the tokenizer (NFKC + case folding,
+ * ICU word segments) through stance_tokens.
+ *
+ *   make fuzz                      (builds build-fuzz/fuzz_tokens)
+ *   build-fuzz/fuzz_tokens -max_len=65536 WORK_DIR tests/fuzz/seeds/fuzz_tokens
+ *
+ * (by hand: clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined
+ * -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -Isrc/lib
+ * $(pkg-config --cflags icu-uc libutf8proc) tests/fuzz/fuzz_tokens.c
+ * $(find src/lib -name '*.c') -lsvm -llinear
+ * $(pkg-config --libs icu-uc icu-i18n libutf8proc zlib) -lm -lpthread)
+ *
+ * The input is one sentence, as bytes.  Any violation of these aborts:
+ *
+ *   - input that is not valid UTF-8, or has a NUL byte, is STANCE_ERR_FORMAT
+ *     with a filled error record and no output; valid input is STANCE_OK;
+ *   - the output is valid UTF-8: tokens separated by single spaces, none
+ *     empty (no leading, trailing or doubled space) and none containing
+ *     white space (Unicode White_Space: ASCII controls, U+0085, Z*);
+ *   - idempotence: tokenising the output again gives the output;
+ *   - tokenising the same input twice gives the same output.
+ */
+#include "stance.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static stance_session *session;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    stance_error err;
+    if (stance_session_new(NULL, &session, &err) != STANCE_OK) {
+        fprintf(stderr, "fuzz_tokens: stance_session_new: %s\n", err.msg);
+        abort();
+    }
+    return 0;
+}
+
+/* Strict UTF-8 without NUL bytes, as Unicode defines it (an oracle written
+ * apart from src/lib/text/utf8.c). */
+static int utf8_valid_nonul(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t need;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (c == 0)
+            return 0;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            need = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            need = 2;
+            if (c == 0xE0)
+                lo = 0xA0;
+            if (c == 0xED)
+                hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            need = 3;
+            if (c == 0xF0)
+                lo = 0x90;
+            if (c == 0xF4)
+                hi = 0x8F;
+        } else {
+            return 0;
+        }
+        if (len - i - 1 < need)
+            return 0;
+        if (s[i + 1] < lo || s[i + 1] > hi)
+            return 0;
+        for (size_t k = 2; k <= need; k++)
+            if (s[i + k] < 0x80 || s[i + k] > 0xBF)
+                return 0;
+        i += need + 1;
+    }
+    return 1;
+}
+
+static int white_space(utf8proc_int32_t c)
+{
+    if ((c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85)
+        return 1;
+    utf8proc_category_t cat = utf8proc_category(c);
+    return cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL ||
+           cat == UTF8PROC_CATEGORY_ZP;
+}
+
+static void fail(const char *what, const char *out)
+{
+    fprintf(stderr, "fuzz_tokens: %s\n", what);
+    if (out)
+        fprintf(stderr, "output: \"%s\"\n", out);
+    abort();
+}
+
+/* Check the shape of the output of a successful call. */
+static void check_output(const char *out)
+{
+    size_t len = strlen(out);
+    if (!utf8_valid_nonul((const unsigned char *)out, len))
+        fail("output is not valid UTF-8", NULL);
+    if (len == 0)
+        return;
+    if (out[0] == ' ' || out[len - 1] == ' ' || strstr(out, "  "))
+        fail("empty token", out);
+    size_t i = 0;
+    while (i < len) {
+        if (out[i] == ' ') { /* the separator */
+            i++;
+            continue;
+        }
+        utf8proc_int32_t c;
+        utf8proc_ssize_t w =
+            utf8proc_iterate((const utf8proc_uint8_t *)out + i, (utf8proc_ssize_t)(len - i), &c);
+        if (w <= 0)
+            fail("output does not decode", out);
+        if (white_space(c))
+            fail("a token contains white space", out);
+        i += (size_t)w;
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *text = (const char *)data;
+    int valid = utf8_valid_nonul(data, size);
+    stance_error err;
+    memset(&err, 0, sizeof err);
+    const char *out = (const char *)1;
+    int rc = stance_tokens(session, text, size, &out, &err);
+    if (!valid) {
+        if (rc != STANCE_ERR_FORMAT || out != NULL || err.code != rc || err.msg[0] == '\0')
+            fail("invalid UTF-8 or a NUL byte is not STANCE_ERR_FORMAT", NULL);
+        return 0;
+    }
+    if (rc != STANCE_OK || out == NULL) {
+        fprintf(stderr, "fuzz_tokens: status %d: %s\n", rc, err.msg);
+        fail("valid UTF-8 failed", NULL);
+    }
+    check_output(out);
+
+    /* the output belongs to the session: copy it before the next call */
+    char *first = strdup(out);
+    if (!first)
+        return 0;
+    rc = stance_tokens(session, first, strlen(first), &out, &err);
+    if (rc != STANCE_OK || out == NULL) {
+        fprintf(stderr, "fuzz_tokens: status %d: %s\n", rc, err.msg);
+        fail("tokenising the output failed", first);
+    }
+    if (strcmp(out, first) != 0) {
+        fprintf(stderr, "fuzz_tokens: first:  \"%s\"\n", first);
+        fail("not idempotent: tokenising the output changes it", out);
+    }
+    rc = stance_tokens(session, text, size, &out, &err);
+    if (rc != STANCE_OK || out == NULL || strcmp(out, first) != 0)
+        fail("tokenising the same input twice gave different tokens", first);
+    free(first);
+    return 0;
+}
