@@ -152,6 +152,11 @@ int stance_tokens(stance_session *s, const char *text, size_t len, const char **
 int stance_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
                      stance_error *err);
 
+/* Copy len bytes of src to dst, replacing each invalid UTF-8 sequence by
+ * U+FFFD (EF BF BD), and NUL-terminate.  dst must hold 3 * len + 1 bytes.
+ * Returns the output length; *ninvalid (may be NULL) counts replacements. */
+size_t stance_utf8_repair(const char *src, size_t len, char *dst, size_t *ninvalid);
+
 /* ---------------------------------------------------------------- corpus */
 
 typedef struct stance_corpus stance_corpus;

@@ -61,9 +61,18 @@ int cli_buf_put(cli_buf *b, const char *s, size_t n);
 int cli_buf_json(cli_buf *b, const char *s, size_t n); /* a JSON string */
 void cli_buf_free(cli_buf *b);
 
+/* Append text on one line: tabs and line breaks become spaces and invalid
+ * UTF-8 becomes U+FFFD, so tsv and text output are always valid UTF-8. */
+int cli_put_flat(cli_buf *b, const char *p, size_t n);
+
 /* One classified sentence as a JSON object (no newline):
  * {"doc":..,"sentence":i,"start":..,"end":..,"label":..,"probs":{..},"text":..} */
 int cli_sentence_json(cli_buf *b, const char *doc, size_t doc_len, size_t index,
                       const stance_sentence *s, const stance_model *m, const char *text,
                       int with_probs, int with_doc);
+/* The same, with the sentence's own text given (s->start and s->end are
+ * only printed). */
+int cli_sentence_json_text(cli_buf *b, const char *doc, size_t doc_len, size_t index,
+                           const stance_sentence *s, const stance_model *m, const char *sent,
+                           size_t sent_len, int with_probs, int with_doc);
 #endif

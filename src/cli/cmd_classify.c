@@ -40,17 +40,6 @@ typedef struct ctx {
     size_t invalid;       /* invalid UTF-8 sequences in the document */
 } ctx;
 
-/* A sentence for one-line output: tabs and line breaks become spaces. */
-static void put_flat(cli_buf *b, const char *p, size_t n)
-{
-    size_t start = b->len;
-    if (cli_buf_put(b, p, n))
-        return;
-    for (size_t i = start; i < b->len; i++)
-        if (b->data[i] == '\t' || b->data[i] == '\n' || b->data[i] == '\r')
-            b->data[i] = ' ';
-}
-
 /* Append the sentences of one chunk of a document: offsets are shifted by
  * `base`, the chunk's offset in the document, and numbering goes on from
  * c->index.  Text-format lines are held in c->doc_out until the document
@@ -77,22 +66,22 @@ static int emit(ctx *c, const char *doc, const char *text, size_t base, const st
         s.end += base;
         const char *label = stance_model_label(c->m, s.label);
         if (c->format == FMT_JSONL) {
-            if (cli_sentence_json(b, doc, strlen(doc), c->index, &s, c->m, t - s.start, c->probs,
-                                  1))
+            if (cli_sentence_json_text(b, doc, strlen(doc), c->index, &s, c->m, t, tn, c->probs,
+                                       1))
                 return -1;
             cli_buf_put(b, "\n", 1);
         } else if (c->format == FMT_TSV) {
-            put_flat(b, doc, strlen(doc));
+            cli_put_flat(b, doc, strlen(doc));
             cli_buf_printf(b, "\t%zu\t%zu\t%zu\t%s", c->index, s.start, s.end, label);
             if (c->probs)
                 for (int j = 0; j < k; j++)
                     cli_buf_printf(b, "\t%.4f", s.probs[j]);
             cli_buf_put(b, "\t", 1);
-            put_flat(b, t, tn);
+            cli_put_flat(b, t, tn);
             cli_buf_put(b, "\n", 1);
         } else {
             cli_buf_printf(b, "%3zu  %-22s %.2f  ", c->index, label, s.probs[s.label]);
-            put_flat(b, t, tn);
+            cli_put_flat(b, t, tn);
             cli_buf_put(b, "\n", 1);
             if (c->probs) {
                 cli_buf_put(b, "     ", 5);
@@ -146,6 +135,28 @@ static int one(ctx *c, const char *doc, const char *text, size_t len)
     int rc = classify_chunk(c, doc, text, len, 0);
     int e = end_doc(c, doc);
     return rc ? rc : e;
+}
+
+/* The longest line of buf[0..n) (paragraph, with --wrapped). */
+static size_t longest_unit(const char *buf, size_t n, int wrapped)
+{
+    size_t best = 0, start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && buf[i] != '\n')
+            continue;
+        if (wrapped && i < n) {
+            /* a paragraph ends only at a blank line */
+            size_t j = i + 1;
+            while (j < n && (buf[j] == ' ' || buf[j] == '\t' || buf[j] == '\r'))
+                j++;
+            if (j < n && buf[j] != '\n')
+                continue;
+        }
+        if (i - start > best)
+            best = i - start;
+        start = i + 1;
+    }
+    return best;
 }
 
 /* Where a chunk of buf[0..n) may end without cutting a sentence: after the
@@ -214,7 +225,7 @@ static int stream_file(ctx *c, const char *path, size_t max_line)
         size_t cut = eof ? len : cut_point(buf, len, (c->flags & STANCE_WRAPPED) != 0);
         if (cut == 0) {
             if (len > max_line) {
-                cli_error("classify", "%s: a %s of over %zu bytes (--max-bytes)", path,
+                cli_error("classify", "%s: a %s of over %zu bytes (--max-bytes)", doc,
                           (c->flags & STANCE_WRAPPED) ? "paragraph" : "line", max_line);
                 status = EXIT_DATA;
                 goto done;
@@ -223,6 +234,12 @@ static int stream_file(ctx *c, const char *path, size_t max_line)
         }
         if (cut < len / 2 && !eof && len < 2 * CHUNK)
             continue; /* read on: a larger chunk amortises the calls */
+        if (longest_unit(buf, cut, (c->flags & STANCE_WRAPPED) != 0) > max_line) {
+            cli_error("classify", "%s: a %s of over %zu bytes (--max-bytes)", doc,
+                      (c->flags & STANCE_WRAPPED) ? "paragraph" : "line", max_line);
+            status = EXIT_DATA;
+            goto done;
+        }
         if ((status = classify_chunk(c, doc, buf, cut, base)))
             goto done;
         memmove(buf, buf + cut, len - cut);

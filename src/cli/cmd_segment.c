@@ -62,13 +62,19 @@ int cmd_segment(int argc, char **argv)
         const stance_result *r;
         if ((rc = stance_read_file(paths[i], 0, &text, &len, &err)) ||
             (rc = stance_segment(s, text, len, flags, &r, &err))) {
-            cli_error("segment", "%s%s%s", rc == STANCE_ERR_IO ? "" : doc,
-                      rc == STANCE_ERR_IO ? "" : ": ", err.msg);
+            /* read errors name the file already; segmentation errors do not */
+            if (text)
+                cli_error("segment", "%s: %s", doc, err.msg);
+            else
+                cli_error("segment", "%s", err.msg);
             free(text);
             int x = cli_exit_code(rc);
             status = x > status ? x : status;
             continue;
         }
+        if (r->invalid_utf8)
+            cli_error("segment", "%s: warning: %zu invalid UTF-8 sequence%s replaced by U+FFFD",
+                      doc, r->invalid_utf8, r->invalid_utf8 == 1 ? "" : "s");
         for (size_t j = 0; j < r->n; j++) {
             const stance_sentence *st = &r->sentences[j];
             b.len = 0;
@@ -80,11 +86,9 @@ int cmd_segment(int argc, char **argv)
                 cli_buf_json(&b, text + st->start, st->end - st->start);
                 cli_buf_put(&b, "}\n", 2);
             } else {
-                cli_buf_printf(&b, "%s\t%zu\t%zu\t%zu\t", doc, j, st->start, st->end);
-                for (size_t q = st->start; q < st->end; q++) {
-                    char ch = text[q];
-                    cli_buf_put(&b, (ch == '\t' || ch == '\n' || ch == '\r') ? " " : &text[q], 1);
-                }
+                cli_put_flat(&b, doc, strlen(doc));
+                cli_buf_printf(&b, "\t%zu\t%zu\t%zu\t", j, st->start, st->end);
+                cli_put_flat(&b, text + st->start, st->end - st->start);
                 cli_buf_put(&b, "\n", 1);
             }
             fwrite(b.data, 1, b.len, stdout);

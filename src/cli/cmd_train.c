@@ -2,6 +2,7 @@
  * optional cross-validated evaluation report. */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,25 @@ int cmd_train(int argc, char **argv)
     if (optind >= argc) {
         cli_error("train", "no corpus files given");
         return EXIT_USAGE;
+    }
+    if (p.group_by && !p.cv_folds && !p.grid) {
+        cli_error("train", "--group-by only shapes cross-validation: add --cv K or --grid");
+        return EXIT_USAGE;
+    }
+    {
+        /* fail now, not after minutes of training, if the model cannot be
+         * written where asked */
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", output);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *(slash == dir ? slash + 1 : slash) = '\0';
+        else
+            snprintf(dir, sizeof dir, ".");
+        if (access(dir, W_OK) != 0) {
+            cli_error("train", "%s: cannot write the model there: %s", output, strerror(errno));
+            return EXIT_IO;
+        }
     }
     show_progress = !quiet && isatty(STDERR_FILENO);
     stance_corpus *c = NULL;

@@ -57,9 +57,37 @@ void cli_buf_free(cli_buf *b)
     b->len = b->cap = 0;
 }
 
+int cli_put_flat(cli_buf *b, const char *p, size_t n)
+{
+    if (b->len + 3 * n + 1 > b->cap && cli_buf_put(b, "", 0) == 0) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (b->len + 3 * n + 1 > cap)
+            cap *= 2;
+        char *q = realloc(b->data, cap);
+        if (!q)
+            return -1;
+        b->data = q;
+        b->cap = cap;
+    }
+    size_t start = b->len;
+    b->len += stance_utf8_repair(p, n, b->data + b->len, NULL);
+    for (size_t i = start; i < b->len; i++)
+        if (b->data[i] == '\t' || b->data[i] == '\n' || b->data[i] == '\r')
+            b->data[i] = ' ';
+    return 0;
+}
+
 int cli_sentence_json(cli_buf *b, const char *doc, size_t doc_len, size_t index,
                       const stance_sentence *s, const stance_model *m, const char *text,
                       int with_probs, int with_doc)
+{
+    return cli_sentence_json_text(b, doc, doc_len, index, s, m, text + s->start,
+                                  s->end - s->start, with_probs, with_doc);
+}
+
+int cli_sentence_json_text(cli_buf *b, const char *doc, size_t doc_len, size_t index,
+                           const stance_sentence *s, const stance_model *m, const char *sent,
+                           size_t sent_len, int with_probs, int with_doc)
 {
     int rc = cli_buf_put(b, "{", 1);
     if (with_doc) {
@@ -83,7 +111,7 @@ int cli_sentence_json(cli_buf *b, const char *doc, size_t doc_len, size_t index,
         rc |= cli_buf_put(b, "}", 1);
     }
     rc |= cli_buf_put(b, ",\"text\":", 8);
-    rc |= cli_buf_json(b, text + s->start, s->end - s->start);
+    rc |= cli_buf_json(b, sent, sent_len);
     rc |= cli_buf_put(b, "}", 1);
     return rc ? -1 : 0;
 }

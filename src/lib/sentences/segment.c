@@ -61,6 +61,11 @@ static int is_space_at(const unsigned char *s, size_t len, size_t i, size_t *w)
         *w = 3;
         return 1;
     }
+    /* U+FEFF, a byte order mark at the start of a file, is trimmed too */
+    if (c == 0xEF && i + 2 < len && s[i + 1] == 0xBB && s[i + 2] == 0xBF) {
+        *w = 3;
+        return 1;
+    }
     return 0;
 }
 

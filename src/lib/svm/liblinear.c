@@ -86,3 +86,8 @@ done:
     free(yy);
     return rc;
 }
+
+int st_liblinear_version(void)
+{
+    return liblinear_version;
+}

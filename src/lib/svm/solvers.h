@@ -11,6 +11,9 @@
 STANCE_HIDDEN int st_liblinear_binary(const st_problem *prob, const size_t *idx, const double *y,
                                       size_t n, double Cp, double Cn, double *w, double *rho);
 
+/* The liblinear version this library runs with (e.g. 230). */
+STANCE_HIDDEN int st_liblinear_version(void);
+
 /* Platt sigmoid fit on decision values dec with signs y. */
 STANCE_HIDDEN void st_sigmoid_fit(const double *dec, const double *y, size_t n, double *A,
                                   double *B);

@@ -766,7 +766,8 @@ const char *stance_versions(void)
     char icu[U_MAX_VERSION_STRING_LENGTH];
     u_getVersion(v);
     u_versionToString(v, icu);
-    snprintf(buf, sizeof buf, "stance %s (libsvm %d, ICU %s, utf8proc %s, zlib %s)",
-             STANCE_VERSION, libsvm_version, icu, utf8proc_version(), zlibVersion());
+    snprintf(buf, sizeof buf,
+             "stance %s (libsvm %d, liblinear %d, ICU %s, utf8proc %s, zlib %s)", STANCE_VERSION,
+             libsvm_version, st_liblinear_version(), icu, utf8proc_version(), zlibVersion());
     return buf;
 }

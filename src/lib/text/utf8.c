@@ -111,3 +111,9 @@ int st_utf8_valid(const char *str, size_t len)
     }
     return 1;
 }
+
+size_t stance_utf8_repair(const char *src, size_t len, char *dst, size_t *ninvalid)
+{
+    int has_nul;
+    return st_utf8_repair(src, len, dst, NULL, ninvalid, &has_nul);
+}

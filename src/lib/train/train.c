@@ -347,9 +347,16 @@ static int assign_folds(const job *jb, int k, int *fold, stance_error *err)
         size_t e = perm[i];
         const char *g = stance_corpus_field(jb->c, e, jb->p->group_by);
         if (!g) {
-            rc = st_error(err, STANCE_ERR_FORMAT,
-                          "record %zu has no '%s' field to group cross-validation by", e + 1,
-                          jb->p->group_by);
+            int f = st_corpus_source(jb->c, e);
+            if (f >= 0)
+                rc = st_error(err, STANCE_ERR_FORMAT,
+                              "%s:%zu: no '%s' field to group cross-validation by",
+                              st_corpus_file_name(jb->c, f), st_corpus_line(jb->c, e),
+                              jb->p->group_by);
+            else
+                rc = st_error(err, STANCE_ERR_FORMAT,
+                              "record %zu has no '%s' field to group cross-validation by", e + 1,
+                              jb->p->group_by);
             goto done;
         }
         size_t q = 0;
@@ -564,6 +571,36 @@ int stance_train(const stance_corpus *c, const stance_train_params *p,
     }
     if (p->cv_folds || p->grid) {
         if ((rc = assign_folds(&jb, folds, fold, err)))
+            goto done;
+        /* every training part must see every label, or the folds measure
+         * a classifier that cannot predict some labels at all */
+        for (int f = 0; f < folds && !rc; f++) {
+            size_t *seen = calloc((size_t)k, sizeof *seen);
+            if (!seen) {
+                rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+                goto done;
+            }
+            for (size_t i = 0; i < n; i++)
+                if (fold[i] != f)
+                    seen[jb.y[i]]++;
+            for (int l = 0; l < k; l++)
+                if (!seen[l]) {
+                    if (p->group_by)
+                        rc = st_error(err, STANCE_ERR_TRAIN,
+                                      "label '%s' occurs in only one '%s' group: with that group "
+                                      "held out no fold can learn it; use fewer folds or "
+                                      "another grouping",
+                                      jb.labels[l], p->group_by);
+                    else
+                        rc = st_error(err, STANCE_ERR_TRAIN,
+                                      "label '%s' has fewer records than the %d folds of "
+                                      "cross-validation need",
+                                      jb.labels[l], folds);
+                    break;
+                }
+            free(seen);
+        }
+        if (rc)
             goto done;
     }
     if (p->grid) {
