@@ -97,6 +97,9 @@ static void test_abbreviations(void)
               "El Sr. Maduro fue capturado.|La Sra. Flores también.");
     CHECK_STR(seg("Lo dijo EE. UU. ayer. Nadie respondió.", 0),
               "Lo dijo EE. UU. ayer.|Nadie respondió.");
+    /* "UU." may end a sentence */
+    CHECK_STR(seg("Fue capturado por EE. UU. La Cancillería calló.", 0),
+              "Fue capturado por EE. UU.|La Cancillería calló.");
     CHECK_STR(seg("В 2026 г. США провели рейд. Москва промолчала.", 0),
               "В 2026 г. США провели рейд.|Москва промолчала.");
     CHECK_STR(seg("Это т.е. Россия. Всё.", 0), "Это т.е. Россия.|Всё.");

@@ -23,12 +23,14 @@ struct st_segmenter {
 
 /* Abbreviations (with their final dot) that do not end a sentence. Case
  * matters: "Sr." is an abbreviation, "SR." at the end of a sentence is not
- * ours to guess. */
+ * ours to guess.  "EE." is here but "UU." is not: "EE. UU." ends Spanish
+ * sentences as often as it opens a name ("EE. UU. Donald Trump"), and ICU
+ * does not break before a lower-case word anyway. */
 static const char *const abbreviations[] = {
     /* Spanish */
     "Sr.", "Sra.", "Srta.", "Sres.", "Sras.", "Dr.", "Dra.", "Lic.", "Ing.", "Arq.", "Gral.",
     "Cnel.", "Tte.", "Cap.", "Excmo.", "Excma.", "Ilmo.", "Ilma.", "Av.", "Avda.", "núm.",
-    "Núm.", "pág.", "págs.", "aprox.", "EE.", "UU.", "Ud.", "Uds.", "Vd.", "Vds.", "ej.",
+    "Núm.", "pág.", "págs.", "aprox.", "EE.", "Ud.", "Uds.", "Vd.", "Vds.", "ej.",
     "Dña.", "Dª.", "Mons.", "Pdte.", "Vda.", "art.", "Art.", "inc.", "col.", "Sto.", "Sta.",
     /* Russian */
     "г.", "гг.", "т.е.", "т.к.", "т.н.", "т.д.", "т.п.", "им.", "ул.", "д.", "св.", "др.",
