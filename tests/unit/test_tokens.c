@@ -30,6 +30,90 @@ static char *toks(const char *text)
     return out;
 }
 
+/* The ASCII fast path against ICU: same tokens, same order. */
+static st_tokenizer *ICU;
+
+static int same_tokens(const char *text, size_t len)
+{
+    const char *const *a, *const *b;
+    const size_t *al, *bl;
+    size_t na, nb;
+    stance_error err = {0};
+    if (st_tokenize(T, text, len, &a, &al, &na, &err) || st_tokenize(ICU, text, len, &b, &bl, &nb, &err))
+        return 0;
+    if (na != nb)
+        return 0;
+    for (size_t i = 0; i < na; i++)
+        if (al[i] != bl[i] || memcmp(a[i], b[i], al[i]) != 0)
+            return 0;
+    return 1;
+}
+
+static void differential(void)
+{
+    stance_error err = {0};
+    if (st_tokenizer_new(&ICU, &err))
+        return;
+    st_tokenizer_force_icu(ICU, 1);
+    /* every sentence of the corpus */
+    const char *files[] = {"corpus/seed.tsv", "corpus/en-americas.tsv", "corpus/en-europe.tsv",
+                           "corpus/en-mideast-africa.tsv", "corpus/en-asia-pacific.tsv",
+                           "corpus/es.tsv", "corpus/ru.tsv"};
+    size_t checked = 0, differ = 0;
+    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+        char *data = NULL;
+        size_t len = 0;
+        if (stance_read_file(files[f], 0, &data, &len, &err))
+            continue;
+        char *line = data;
+        while (line && *line) {
+            char *nl = strchr(line, '\n');
+            size_t n = nl ? (size_t)(nl - line) : strlen(line);
+            const char *tab = line;
+            for (int k = 0; k < 5 && tab; k++) {
+                tab = memchr(tab, '\t', n - (size_t)(tab - line));
+                if (tab)
+                    tab++;
+            }
+            if (tab) {
+                checked++;
+                if (!same_tokens(tab, n - (size_t)(tab - line))) {
+                    differ++;
+                    CHECK_MSG(0, "fast path differs from ICU on: %.*s",
+                              (int)(n - (size_t)(tab - line)), tab);
+                }
+            }
+            line = nl ? nl + 1 : NULL;
+        }
+        free(data);
+    }
+    CHECK_MSG(checked > 5000, "only %zu corpus sentences checked", checked);
+    /* tricky cases and random strings over the characters that matter */
+    const char *tricky[] = {"_", "__", "a_", "_a", "1_", "1__", "__1", "a_1", "s:t a:b", "1:2",
+                            "u.s. 1.5 a.1 1.a", "can't 'x' x'", "1,200;3 a,b", "a  b\tc",
+                            "2nd a1 1a1", "a.b.c", "x..y", "1..2", "_._", "x'1", "1'2", "1.'2",
+                            "ab12cd34", "_,_", "1_,2", "a.'b", "U.S.-led", "e.g.,", "3.5%"};
+    for (size_t i = 0; i < sizeof tricky / sizeof *tricky; i++)
+        CHECK_MSG(same_tokens(tricky[i], strlen(tricky[i])), "fast path differs on '%s'",
+                  tricky[i]);
+    static const char alphabet[] = "ab1_.',;: -\"\t\nZ9";
+    st_rng r;
+    st_rng_seed(&r, 42);
+    char buf[24];
+    int bad = 0;
+    for (int t = 0; t < 200000 && bad < 5; t++) {
+        size_t n = 1 + st_rng_below(&r, sizeof buf - 1);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = alphabet[st_rng_below(&r, sizeof alphabet - 1)];
+        if (!same_tokens(buf, n)) {
+            bad++;
+            CHECK_MSG(0, "fast path differs on random '%.*s'", (int)n, buf);
+        }
+    }
+    CHECK(bad == 0);
+    st_tokenizer_free(ICU);
+}
+
 int main(void)
 {
     stance_error err = {0};
@@ -68,6 +152,7 @@ int main(void)
     strcpy(a, toks("The KREMLIN refrained from any Response, officials said"));
     strcpy(b, toks("The KREMLIN refrained from any Response, officials said \xc3\xa9"));
     CHECK(strncmp(a, b, strlen(a)) == 0);
+    differential();
     st_tokenizer_free(T);
     return UNIT_REPORT("test_tokens");
 }

@@ -26,7 +26,13 @@ struct st_tokenizer {
     const char **tok;
     size_t *tok_len;
     size_t tok_cap;
+    int icu_only;           /* tests: no ASCII fast path */
 };
+
+void st_tokenizer_force_icu(st_tokenizer *tk, int on)
+{
+    tk->icu_only = on;
+}
 
 /* decomposition happens in utf8proc_decompose only when COMPOSE or
  * DECOMPOSE is among the options */
@@ -153,6 +159,78 @@ static int push(st_tokenizer *tk, size_t *n, const char *p, size_t len)
     return STANCE_OK;
 }
 
+/* ---- the ASCII fast path ------------------------------------------------
+ *
+ * ICU's word break iterator costs more than everything else in a sentence's
+ * features.  For text that is ASCII after normalisation, the word rules of
+ * UAX #29 as ICU's root rules apply them reduce to a few character classes,
+ * and the rule status ICU gives a segment to a function of its last two
+ * characters.  tests/unit/test_tokens.c checks this path against ICU on
+ * every sentence of the corpus and on random ASCII text, and
+ * tests/fuzz/fuzz_ascii_words.c does so on anything a fuzzer finds. */
+
+enum { C_OTHER, C_LETTER, C_DIGIT, C_UNDER, C_MIDLN, C_MIDNUM };
+
+/* MidNumLet (.) and Single_Quote (') join letters (WB6/7) and digits
+ * (WB11/12); MidNum (, ;) joins digits only.  ICU's root rules take the
+ * colon out of MidLetter, so it joins nothing. */
+static inline int aclass(unsigned char c)
+{
+    if ((c | 32) >= 'a' && (c | 32) <= 'z')
+        return C_LETTER;
+    if (c >= '0' && c <= '9')
+        return C_DIGIT;
+    switch (c) {
+    case '_': return C_UNDER;
+    case '.':
+    case '\'': return C_MIDLN;
+    case ',':
+    case ';': return C_MIDNUM;
+    default: return C_OTHER;
+    }
+}
+
+static int is_wordish(int k) { return k == C_LETTER || k == C_DIGIT || k == C_UNDER; }
+
+static int ascii_words(st_tokenizer *tk, const char *s, size_t n, size_t *ntok)
+{
+    size_t i = 0, count = 0;
+    while (i < n) {
+        if (!is_wordish(aclass((unsigned char)s[i]))) {
+            i++;
+            continue;
+        }
+        size_t start = i++;
+        while (i < n) {
+            int nk = aclass((unsigned char)s[i]);
+            if (is_wordish(nk)) { /* WB5, WB8-10, WB13a/b */
+                i++;
+                continue;
+            }
+            if ((nk == C_MIDLN || nk == C_MIDNUM) && i + 1 < n) {
+                int last = aclass((unsigned char)s[i - 1]);
+                int after = aclass((unsigned char)s[i + 1]);
+                if ((last == C_LETTER && after == C_LETTER && nk == C_MIDLN) ||
+                    (last == C_DIGIT && after == C_DIGIT)) {
+                    i += 2;
+                    continue;
+                }
+            }
+            break;
+        }
+        /* ICU's rule status is a word (letter at the end: 200, digit: 100,
+         * an underscore after either or another underscore: 100 or 200) for
+         * every segment but a lone underscore, which is no word */
+        size_t len = i - start;
+        if (len == 1 && s[start] == '_')
+            continue;
+        if (push(tk, &count, s + start, len))
+            return STANCE_ERR_NOMEM;
+    }
+    *ntok = count;
+    return STANCE_OK;
+}
+
 int st_tokenize(st_tokenizer *tk, const char *text, size_t len, const char *const **tokens,
                 const size_t **tok_len, size_t *ntok, stance_error *err)
 {
@@ -160,6 +238,15 @@ int st_tokenize(st_tokenizer *tk, const char *text, size_t len, const char *cons
     int rc = normalise(tk, text, len, err);
     if (rc)
         return rc;
+    if (!tk->icu_only && is_ascii(tk->norm, tk->norm_len)) {
+        size_t n = 0;
+        if (ascii_words(tk, tk->norm, tk->norm_len, &n))
+            return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        *tokens = tk->tok;
+        *tok_len = tk->tok_len;
+        *ntok = n;
+        return STANCE_OK;
+    }
     UErrorCode st = U_ZERO_ERROR;
     tk->ut = utext_openUTF8(tk->ut, tk->norm, (int64_t)tk->norm_len, &st);
     ubrk_setUText(tk->bi, tk->ut, &st);
