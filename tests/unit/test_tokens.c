@@ -92,7 +92,8 @@ static void differential(void)
     const char *tricky[] = {"_", "__", "a_", "_a", "1_", "1__", "__1", "a_1", "s:t a:b", "1:2",
                             "u.s. 1.5 a.1 1.a", "can't 'x' x'", "1,200;3 a,b", "a  b\tc",
                             "2nd a1 1a1", "a.b.c", "x..y", "1..2", "_._", "x'1", "1'2", "1.'2",
-                            "ab12cd34", "_,_", "1_,2", "a.'b", "U.S.-led", "e.g.,", "3.5%"};
+                            "ab12cd34", "_,_", "1_,2", "a.'b", "U.S.-led", "e.g.,", "3.5%",
+                            "c\001c@", "a@b", "@", "@1", "x @ y", "press@mfa.gov.ru"};
     for (size_t i = 0; i < sizeof tricky / sizeof *tricky; i++)
         CHECK_MSG(same_tokens(tricky[i], strlen(tricky[i])), "fast path differs on '%s'",
                   tricky[i]);
@@ -108,6 +109,18 @@ static void differential(void)
         if (!same_tokens(buf, n)) {
             bad++;
             CHECK_MSG(0, "fast path differs on random '%.*s'", (int)n, buf);
+        }
+    }
+    CHECK(bad == 0);
+    /* and over all of ASCII */
+    bad = 0;
+    for (int t = 0; t < 200000 && bad < 5; t++) {
+        size_t n = 1 + st_rng_below(&r, sizeof buf - 1);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (char)(1 + st_rng_below(&r, 127));
+        if (!same_tokens(buf, n)) {
+            bad++;
+            CHECK_MSG(0, "fast path differs on random ASCII (%zu bytes)", n);
         }
     }
     CHECK(bad == 0);

@@ -94,6 +94,7 @@ int st_svm_prepare(st_svm *s, const st_vocab *v)
         rank = tmpr;
         tmpr = tr;
     }
+    free(count);
     free(key);
     free(tmpk);
     free(tmpr);

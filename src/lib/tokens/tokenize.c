@@ -173,10 +173,11 @@ enum { C_OTHER, C_LETTER, C_DIGIT, C_UNDER, C_MIDLN, C_MIDNUM };
 
 /* MidNumLet (.) and Single_Quote (') join letters (WB6/7) and digits
  * (WB11/12); MidNum (, ;) joins digits only.  ICU's root rules take the
- * colon out of MidLetter, so it joins nothing. */
+ * colon out of MidLetter, so it joins nothing, and count '@' as a letter,
+ * so that e-mail addresses stay whole. */
 static inline int aclass(unsigned char c)
 {
-    if ((c | 32) >= 'a' && (c | 32) <= 'z')
+    if (((c | 32) >= 'a' && (c | 32) <= 'z') || c == '@')
         return C_LETTER;
     if (c >= '0' && c <= '9')
         return C_DIGIT;
