@@ -23,17 +23,18 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 CORPUS   := $(sort $(wildcard corpus/*.tsv))
+HEADERS  := include/stance.h $(wildcard src/lib/*.h src/lib/*/*.h src/cli/*.h)
 
 .PHONY: all lib demo check check-unit check-cli check-sanitize install clean
 all: $(BUILD)/libstance.a $(BUILD)/libstance.so stance models/default.stm
 
 lib: $(BUILD)/libstance.a $(BUILD)/libstance.so
 
-$(BUILD)/%.o: %.c include/stance.h src/lib/internal.h
+$(BUILD)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/pic/%.o: %.c include/stance.h src/lib/internal.h
+$(BUILD)/pic/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -fPIC -fvisibility=default -c $< -o $@
 

@@ -91,6 +91,7 @@ static const char usage_text[] =
 #define SLOT_BUF_KEEP ((size_t)1 << 20)   /* larger record buffers are not kept */
 
 enum { FMT_JSONL, FMT_TSV };
+enum { WAIT_NONE, WAIT_SLOTS, WAIT_BYTES };
 enum { J_FILE, J_LINE, J_ERROR };
 
 typedef struct opts {
@@ -132,6 +133,10 @@ typedef struct run {
     size_t bytes_in_flight;
     int finished; /* the reader has submitted its last document */
     int stop;     /* stop reading: write error, --max-errors or out of memory */
+    /* who sleeps, so that nobody is woken for nothing: the reader waits for
+     * WAIT_SLOTS (the ring to drain to half) or WAIT_BYTES; idle workers;
+     * the writer for the slot it must release next */
+    int reader_waits, idle_workers, writer_waits;
     int write_errno;
     int nomem;
 
@@ -479,11 +484,15 @@ static void *worker_main(void *arg)
     run *r = w->r;
     pthread_mutex_lock(&r->mu);
     for (;;) {
-        while (r->claimed == r->submitted && !r->finished)
+        while (r->claimed == r->submitted && !r->finished) {
+            r->idle_workers++;
             pthread_cond_wait(&r->work_cv, &r->mu);
+            r->idle_workers--;
+        }
         if (r->claimed == r->submitted)
             break;
-        slot *sl = &r->slots[r->claimed++ % r->cap];
+        uint64_t seq = r->claimed++;
+        slot *sl = &r->slots[seq % r->cap];
         int skip = r->stop;
         pthread_mutex_unlock(&r->mu);
         int failed = skip ? 0 : process(w, sl);
@@ -498,8 +507,10 @@ static void *worker_main(void *arg)
         }
         r->bytes_in_flight -= held;
         sl->done = 1;
-        pthread_cond_signal(&r->done_cv);
-        pthread_cond_signal(&r->space_cv);
+        if (r->writer_waits && seq == r->released)
+            pthread_cond_signal(&r->done_cv);
+        if (r->reader_waits == WAIT_BYTES && held)
+            pthread_cond_signal(&r->space_cv);
     }
     pthread_mutex_unlock(&r->mu);
     return NULL;
@@ -608,7 +619,10 @@ static void *writer_main(void *arg)
                     ts.tv_sec++;
                     ts.tv_nsec -= 1000000000L;
                 }
-                if (pthread_cond_timedwait(&r->done_cv, &r->mu, &ts) == ETIMEDOUT) {
+                r->writer_waits = 1;
+                int timed_out = pthread_cond_timedwait(&r->done_cv, &r->mu, &ts) == ETIMEDOUT;
+                r->writer_waits = 0;
+                if (timed_out) {
                     dirty = 0;
                     if (!r->stop) {
                         pthread_mutex_unlock(&r->mu);
@@ -622,8 +636,11 @@ static void *writer_main(void *arg)
                         }
                     }
                 }
-            } else
+            } else {
+                r->writer_waits = 1;
                 pthread_cond_wait(&r->done_cv, &r->mu);
+                r->writer_waits = 0;
+            }
             continue;
         }
         int stopping = r->stop;
@@ -640,9 +657,13 @@ static void *writer_main(void *arg)
         pthread_mutex_lock(&r->mu);
         sl->done = 0;
         r->released++;
-        if (halt)
+        if (halt) {
             r->stop = 1;
-        pthread_cond_broadcast(&r->space_cv);
+            pthread_cond_broadcast(&r->space_cv);
+        } else if ((r->reader_waits == WAIT_SLOTS &&
+                    r->submitted - r->released <= r->cap / 2) ||
+                   (r->reader_waits == WAIT_BYTES && r->submitted == r->released))
+            pthread_cond_signal(&r->space_cv);
     }
     pthread_mutex_unlock(&r->mu);
     if (!r->write_errno && fflush(stdout) != 0)
@@ -668,10 +689,18 @@ static int submit(run *r, int kind, char *name, char *data, size_t len, long lin
         return -1;
     }
     pthread_mutex_lock(&r->mu);
-    while (!r->stop &&
-           (r->submitted - r->released >= r->cap ||
-            (r->submitted != r->released && r->bytes_in_flight + held > IN_FLIGHT_BYTES)))
+    for (;;) {
+        if (r->stop)
+            break;
+        if (r->submitted - r->released >= r->cap)
+            r->reader_waits = WAIT_SLOTS;
+        else if (r->submitted != r->released && r->bytes_in_flight + held > IN_FLIGHT_BYTES)
+            r->reader_waits = WAIT_BYTES;
+        else
+            break;
         pthread_cond_wait(&r->space_cv, &r->mu);
+    }
+    r->reader_waits = WAIT_NONE;
     if (r->stop) {
         pthread_mutex_unlock(&r->mu);
         free(name);
@@ -688,7 +717,8 @@ static int submit(run *r, int kind, char *name, char *data, size_t len, long lin
     sl->done = 0;
     r->submitted++;
     r->bytes_in_flight += held;
-    pthread_cond_signal(&r->work_cv);
+    if (r->idle_workers)
+        pthread_cond_signal(&r->work_cv);
     pthread_mutex_unlock(&r->mu);
     return 0;
 }

@@ -13,9 +13,11 @@ struct stance_session {
     st_counter *ctr;
     st_rowcache *rows;     /* token -> model rows, for prepared linear models */
     st_fvec vec;
-    char *clean;           /* repaired copy of the document */
-    uint32_t *map;         /* clean offset -> caller offset */
-    size_t clean_cap;
+    char *clean;           /* repaired or unwrapped copy of the document */
+    uint32_t *map;         /* clean offset -> caller offset, after a repair */
+    size_t clean_cap, map_cap;
+    const char *doc;       /* what is segmented: the caller's text or clean */
+    int mapped;            /* doc is a repaired copy: offsets go through map */
     stance_sentence *sent;
     size_t sent_cap;
     double *probs;         /* nlabels per sentence */
@@ -94,33 +96,85 @@ static void unwrap(char *t, size_t n)
     }
 }
 
+/* Buffers grown for one huge document are given back once a document a
+ * quarter of their size comes, so a long-lived session (one per thread of
+ * `stance score`) does not keep the peak of its largest document. */
+#define KEEP_BYTES ((size_t)4 << 20)
+
+static int reserve_clean(stance_session *s, size_t need, int with_map)
+{
+    if (s->clean_cap > KEEP_BYTES && need < s->clean_cap / 4) {
+        free(s->clean);
+        s->clean = NULL;
+        s->clean_cap = 0;
+    }
+    if (s->map_cap > KEEP_BYTES && (!with_map || need < s->map_cap / 4)) {
+        free(s->map);
+        s->map = NULL;
+        s->map_cap = 0;
+    }
+    if (need > s->clean_cap) {
+        char *c = realloc(s->clean, need);
+        if (!c)
+            return STANCE_ERR_NOMEM;
+        s->clean = c;
+        s->clean_cap = need;
+    }
+    if (with_map && need > s->map_cap) {
+        uint32_t *mp = realloc(s->map, need * sizeof *mp);
+        if (!mp)
+            return STANCE_ERR_NOMEM;
+        s->map = mp;
+        s->map_cap = need;
+    }
+    return STANCE_OK;
+}
+
+/* Make the document segmentable: valid UTF-8 is used as it is (copied only
+ * when --wrapped must rewrite line breaks), and only text with invalid
+ * sequences is repaired into a copy with a map back to the caller's
+ * offsets. */
 static int prepare(stance_session *s, const char *text, size_t len, unsigned flags,
                    const st_span **spans, size_t *n, stance_error *err)
 {
     if (len >= UINT32_MAX / 3)
         return st_error(err, STANCE_ERR_TOOBIG, "document of %zu bytes is over the 1 GiB limit",
                         len);
-    size_t need = 3 * len + 1;
-    if (need > s->clean_cap) {
-        char *c = realloc(s->clean, need);
-        if (!c)
+    const int wrapped = (flags & STANCE_WRAPPED) != 0;
+    size_t clen = len;
+    s->res.invalid_utf8 = 0;
+    s->mapped = 0;
+    if (st_utf8_valid(text, len)) {
+        s->doc = text;
+        if (wrapped) {
+            if (reserve_clean(s, len + 1, 0))
+                return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+            memcpy(s->clean, text, len);
+            s->clean[len] = '\0';
+            unwrap(s->clean, len);
+            s->doc = s->clean;
+        }
+    } else {
+        if (reserve_clean(s, 3 * len + 1, 1))
             return st_error(err, STANCE_ERR_NOMEM, "out of memory");
-        s->clean = c;
-        uint32_t *mp = realloc(s->map, need * sizeof *mp);
-        if (!mp)
-            return st_error(err, STANCE_ERR_NOMEM, "out of memory");
-        s->map = mp;
-        s->clean_cap = need;
+        int has_nul = 0;
+        size_t ninvalid = 0;
+        clen = st_utf8_repair(text, len, s->clean, s->map, &ninvalid, &has_nul);
+        if (has_nul)
+            return st_error(err, STANCE_ERR_BINARY, "binary content (NUL byte)");
+        if (wrapped)
+            unwrap(s->clean, clen);
+        s->res.invalid_utf8 = ninvalid;
+        s->doc = s->clean;
+        s->mapped = 1;
     }
-    int has_nul = 0;
-    size_t ninvalid = 0;
-    size_t clen = st_utf8_repair(text, len, s->clean, s->map, &ninvalid, &has_nul);
-    if (has_nul)
-        return st_error(err, STANCE_ERR_BINARY, "binary content (NUL byte)");
-    if (flags & STANCE_WRAPPED)
-        unwrap(s->clean, clen);
-    s->res.invalid_utf8 = ninvalid;
-    return st_segment(s->sg, s->clean, clen, (flags & STANCE_WRAPPED) != 0, spans, n, err);
+    return st_segment(s->sg, s->doc, clen, wrapped, spans, n, err);
+}
+
+/* The caller's offset of a byte of the segmented text. */
+static size_t origin(const stance_session *s, size_t i)
+{
+    return s->mapped ? s->map[i] : i;
 }
 
 static int reserve_sentences(stance_session *s, size_t n, int k)
@@ -157,8 +211,8 @@ int stance_segment(stance_session *s, const char *text, size_t len, unsigned fla
     if (reserve_sentences(s, n, k))
         return st_error(err, STANCE_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
-        s->sent[i].start = s->map[spans[i].start];
-        s->sent[i].end = s->map[spans[i].end];
+        s->sent[i].start = origin(s, spans[i].start);
+        s->sent[i].end = origin(s, spans[i].end);
         s->sent[i].label = -1;
         s->sent[i].probs = NULL;
     }
@@ -187,7 +241,7 @@ int stance_classify(stance_session *s, const char *text, size_t len, unsigned fl
         const char *const *tok;
         const size_t *tlen;
         size_t ntok;
-        rc = st_tokenize(s->tk, s->clean + spans[i].start, spans[i].end - spans[i].start, &tok,
+        rc = st_tokenize(s->tk, s->doc + spans[i].start, spans[i].end - spans[i].start, &tok,
                          &tlen, &ntok, err);
         if (rc)
             return rc;
@@ -204,8 +258,8 @@ int stance_classify(stance_session *s, const char *text, size_t len, unsigned fl
         }
         double *p = s->probs + i * (size_t)k;
         int label = st_svm_probability(m->svm, s->dec, p, s->scratch);
-        s->sent[i].start = s->map[spans[i].start];
-        s->sent[i].end = s->map[spans[i].end];
+        s->sent[i].start = origin(s, spans[i].start);
+        s->sent[i].end = origin(s, spans[i].end);
         s->sent[i].label = label;
         s->sent[i].probs = p;
     }

@@ -119,9 +119,12 @@ static int suppressed(const char *text, size_t len, size_t seg_start, size_t b)
     if (t < e && s[t] == 0xC2 && t + 1 < e && s[t + 1] == 0xAB) /* « */
         t += 2;
     size_t n = e - t;
+    if (n > 16)
+        return 0; /* longer than every entry */
     for (size_t i = 0; i < sizeof abbreviations / sizeof *abbreviations; i++) {
         const char *a = abbreviations[i];
-        if (strlen(a) == n && memcmp(a, text + t, n) == 0)
+        /* the first byte rules out nearly every entry */
+        if (a[0] == text[t] && strlen(a) == n && memcmp(a, text + t, n) == 0)
             return 1;
     }
     (void)len;

@@ -128,6 +128,29 @@ uint32_t st_svm_row(const void *svm, uint32_t bucket)
     return UINT32_MAX;
 }
 
+/* Accumulate the rows of one sentence into n_pairs sums.  NP is a
+ * compile-time pair count for the common label counts, so the sums live in
+ * registers; the order of additions is the same for every NP. */
+#define DECISION_ROWS(NP)                                                                   \
+    do {                                                                                    \
+        double acc[NP] = {0};                                                               \
+        for (size_t i = 0; i < n; i++) {                                                    \
+            if (i + AHEAD < n) {                                                            \
+                __builtin_prefetch(fused + (size_t)rows[i + AHEAD] * row);                  \
+                __builtin_prefetch(fused + (size_t)rows[i + AHEAD] * row + 8);              \
+            }                                                                               \
+            const double *r = fused + (size_t)rows[i] * row;                                \
+            uint32_t tf = count[i];                                                         \
+            double x = (sublinear_tf ? (tf < 16 ? s->sublinear[tf] : 1.0 + log((double)tf)) \
+                                     : (double)tf) * r[0];                                  \
+            norm += x * x;                                                                  \
+            for (int p = 0; p < (NP); p++)                                                  \
+                acc[p] += x * r[1 + p];                                                     \
+        }                                                                                   \
+        for (int p = 0; p < (NP); p++)                                                      \
+            dec[p] = acc[p];                                                                \
+    } while (0)
+
 void st_svm_decision_rows(const st_svm *s, const st_counter *c, int sublinear_tf, double *dec)
 {
     enum { AHEAD = 16 };
@@ -135,23 +158,28 @@ void st_svm_decision_rows(const st_svm *s, const st_counter *c, int sublinear_tf
     const size_t row = (size_t)np + 1;
     const size_t n = st_counter_size(c);
     const uint32_t *rows = st_counter_buckets(c), *count = st_counter_counts(c);
+    const double *fused = s->fused;
     double norm = 0;
-    for (int p = 0; p < np; p++)
-        dec[p] = 0;
     for (size_t i = 0; i < n && i < AHEAD; i++)
-        __builtin_prefetch(s->fused + (size_t)rows[i] * row);
-    for (size_t i = 0; i < n; i++) {
-        if (i + AHEAD < n) {
-            __builtin_prefetch(s->fused + (size_t)rows[i + AHEAD] * row);
-            __builtin_prefetch(s->fused + (size_t)rows[i + AHEAD] * row + 8);
-        }
-        const double *r = s->fused + (size_t)rows[i] * row;
-        uint32_t tf = count[i];
-        double x = (sublinear_tf ? (tf < 16 ? s->sublinear[tf] : 1.0 + log((double)tf))
-                                 : (double)tf) * r[0];
-        norm += x * x;
+        __builtin_prefetch(fused + (size_t)rows[i] * row);
+    switch (np) {
+    case 1: DECISION_ROWS(1); break;
+    case 3: DECISION_ROWS(3); break;
+    case 6: DECISION_ROWS(6); break;
+    case 10: DECISION_ROWS(10); break;
+    case 15: DECISION_ROWS(15); break;
+    default:
         for (int p = 0; p < np; p++)
-            dec[p] += x * r[1 + p];
+            dec[p] = 0;
+        for (size_t i = 0; i < n; i++) {
+            const double *r = fused + (size_t)rows[i] * row;
+            uint32_t tf = count[i];
+            double x = (sublinear_tf ? (tf < 16 ? s->sublinear[tf] : 1.0 + log((double)tf))
+                                     : (double)tf) * r[0];
+            norm += x * x;
+            for (int p = 0; p < np; p++)
+                dec[p] += x * r[1 + p];
+        }
     }
     double inv = norm > 0 ? 1.0 / sqrt(norm) : 0.0;
     for (int p = 0; p < np; p++)

@@ -276,6 +276,26 @@ if [ -w /dev/full ]; then
     check "full disk: message" grep -q 'error writing output: No space left on device' err
 fi
 
+# ------------------------------------------------------ bounded memory
+# JSON Lines are streamed: peak memory must not grow with the file.  Lines of
+# 4 KB that fail to parse go through reader, workers and writer quickly.
+if [ -x /usr/bin/time ]; then
+    awk 'BEGIN { s = sprintf("%4000s", ""); gsub(/ /, "x", s); for (i = 0; i < 1000; i++) print s }' > small.jsonl
+    for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do cat small.jsonl; done > large.jsonl
+    /usr/bin/time -f %M -o rss.small "$STANCE" score -m "$MODEL" -q -j 2 small.jsonl > /dev/null 2>&1
+    /usr/bin/time -f %M -o rss.large "$STANCE" score -m "$MODEL" -q -j 2 large.jsonl > out 2>&1
+    same "memory: every line of 80 MB has its record" "$(grep -c '"error":"large.jsonl:[0-9]*: invalid JSON' out)" 20000
+    small_kb=$(tail -1 rss.small)
+    large_kb=$(tail -1 rss.large)
+    if [ $((large_kb - small_kb)) -lt 16384 ]; then
+        ok "memory: peak RSS 80 MB file $large_kb KB vs 4 MB file $small_kb KB"
+    else
+        bad "memory: peak RSS grows with the file" "4 MB: $small_kb KB, 80 MB: $large_kb KB"
+    fi
+else
+    echo "skip  memory: /usr/bin/time is not installed"
+fi
+
 # -------------------------------------------------------------- usage
 score --format xml d > /dev/null 2>&1
 same "usage: bad --format is exit 2" "$?" 2
