@@ -293,7 +293,7 @@ int stance_json_append_string(char **buf, size_t *len, size_t *cap, const char *
 
 /* Write the model's classifier as a libsvm text model that svm-predict (and
  * svm_load_model) reads, with probA/probB, so that `svm-predict -b 1` on the
- * vectors of stance_featurize gives the labels and probabilities that
+ * vectors of stance_session_features gives the labels and probabilities that
  * stance_classify gives.  Labels are the model's label indices 0..k-1 (in
  * the order of stance_model_label).  A linear model's pairwise weight vector
  * w_p for the classes (i, j), i < j, becomes one pseudo support vector of
@@ -304,26 +304,19 @@ int stance_json_append_string(char **buf, size_t *len, size_t *cap, const char *
  * file and renamed into place.  Feature indices in the file are 1-based. */
 int stance_model_export_libsvm(const stance_model *m, const char *path, stance_error *err);
 
-/* A per-thread workspace that runs the classification pipeline and hands
- * out each sentence's feature vector.  The model is borrowed and must
- * outlive the featurizer. */
-typedef struct stance_featurizer stance_featurizer;
-int stance_featurizer_new(const stance_model *m, stance_featurizer **out, stance_error *err);
-void stance_featurizer_free(stance_featurizer *f);
-
 /* Called once per sentence, in order: `sentence` is its index in the
  * document; s has its byte offsets, predicted label and probabilities;
  * index[0..n) are 0-based feature indices, ascending, and value[0..n) the
  * L2-normalised tf-idf values: exactly the vector the classifier sees.  All
  * pointers are valid during the call only.  Return 0 to go on; anything
- * else stops stance_featurize, which then returns STANCE_ERR_IO. */
+ * else stops stance_session_features, which then returns STANCE_ERR_IO. */
 typedef int (*stance_features_fn)(void *ctx, size_t sentence, const stance_sentence *s,
                                   const uint32_t *index, const double *value, size_t n);
 
-/* Segment and classify a document as stance_classify does (same flags and
- * errors) and call cb (may be NULL) for every sentence. */
-int stance_featurize(stance_featurizer *f, const char *text, size_t len, unsigned flags,
-                     stance_features_fn cb, void *ctx, stance_error *err);
+/* Classify a document as stance_classify does (same flags, errors and
+ * results) and call cb for every sentence with its feature vector. */
+int stance_session_features(stance_session *s, const char *text, size_t len, unsigned flags,
+                            stance_features_fn cb, void *ctx, stance_error *err);
 
 #ifdef __cplusplus
 }

@@ -54,11 +54,11 @@ static int put_line(void *ctx, size_t sentence, const stance_sentence *s, const 
     return fwrite(b->data, 1, b->len, c->out) == b->len ? 0 : -1;
 }
 
-static int featurize_one(stance_featurizer *fz, fctx *c, const char *doc, const char *text,
+static int featurize_one(stance_session *fz, fctx *c, const char *doc, const char *text,
                          size_t len, unsigned flags)
 {
     stance_error err = {0};
-    int rc = stance_featurize(fz, text, len, flags, put_line, c, &err);
+    int rc = stance_session_features(fz, text, len, flags, put_line, c, &err);
     if (rc == STANCE_ERR_IO && ferror(c->out)) {
         cli_error("export", "error writing features: %s", strerror(errno));
         return EXIT_IO;
@@ -125,7 +125,7 @@ int cmd_export(int argc, char **argv)
     }
 
     stance_model *m = NULL;
-    stance_featurizer *fz = NULL;
+    stance_session *fz = NULL;
     fctx c = {stdout, {0}};
     stance_error err = {0};
     status = cli_load_model("export", model, &m);
@@ -147,7 +147,7 @@ int cmd_export(int argc, char **argv)
         status = EXIT_IO;
         goto done;
     }
-    int rc = stance_featurizer_new(m, &fz, &err);
+    int rc = stance_session_new(m, &fz, &err);
     if (rc) {
         cli_error("export", "%s", err.msg);
         status = cli_exit_code(rc);
@@ -201,7 +201,7 @@ done:
             status = fin;
     }
     cli_buf_free(&c.line);
-    stance_featurizer_free(fz);
+    stance_session_free(fz);
     stance_model_free(m);
     free(texts);
     return status;

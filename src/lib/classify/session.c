@@ -222,10 +222,11 @@ int stance_segment(stance_session *s, const char *text, size_t len, unsigned fla
     return STANCE_OK;
 }
 
-int stance_classify(stance_session *s, const char *text, size_t len, unsigned flags,
-                    const stance_result **out, stance_error *err)
+/* The pipeline after segmentation, for stance_classify and, with a
+ * callback, stance_session_features. */
+static int classify_doc(stance_session *s, const char *text, size_t len, unsigned flags,
+                        stance_features_fn cb, void *ctx, stance_error *err)
 {
-    *out = NULL;
     const stance_model *m = s->m;
     if (!m)
         return st_error(err, STANCE_ERR_ARG, "this session has no model");
@@ -249,24 +250,43 @@ int stance_classify(stance_session *s, const char *text, size_t len, unsigned fl
             if (st_count_rows(s->ctr, s->rows, &m->fc, st_svm_row, m->svm, tok, tlen, ntok) < 0)
                 return st_error(err, STANCE_ERR_NOMEM, "out of memory");
             st_svm_decision_rows(m->svm, s->ctr, m->fc.sublinear_tf, s->dec);
-        } else {
-            if (st_count_features(s->ctr, &m->fc, tok, tlen, ntok) < 0)
+        }
+        if (!s->rows || cb) {
+            /* the vector itself: for kernels other than the folded linear
+             * one, and for callers who asked to see it */
+            if (st_count_features(s->ctr, &m->fc, tok, tlen, ntok) < 0 ||
+                st_vectorize(s->ctr, &m->fc, &m->vocab, &s->vec))
                 return st_error(err, STANCE_ERR_NOMEM, "out of memory");
-            if (st_vectorize(s->ctr, &m->fc, &m->vocab, &s->vec))
-                return st_error(err, STANCE_ERR_NOMEM, "out of memory");
-            st_svm_decision(m->svm, &s->vec, s->dec);
+            if (!s->rows)
+                st_svm_decision(m->svm, &s->vec, s->dec);
         }
         double *p = s->probs + i * (size_t)k;
-        int label = st_svm_probability(m->svm, s->dec, p, s->scratch);
+        s->sent[i].label = st_svm_probability(m->svm, s->dec, p, s->scratch);
         s->sent[i].start = origin(s, spans[i].start);
         s->sent[i].end = origin(s, spans[i].end);
-        s->sent[i].label = label;
         s->sent[i].probs = p;
+        if (cb && cb(ctx, i, &s->sent[i], s->vec.index, s->vec.value, s->vec.n))
+            return st_error(err, STANCE_ERR_IO, "stopped by the feature callback");
     }
     s->res.n = n;
     s->res.sentences = s->sent;
-    *out = &s->res;
     return STANCE_OK;
+}
+
+int stance_classify(stance_session *s, const char *text, size_t len, unsigned flags,
+                    const stance_result **out, stance_error *err)
+{
+    *out = NULL;
+    int rc = classify_doc(s, text, len, flags, NULL, NULL, err);
+    if (rc == STANCE_OK)
+        *out = &s->res;
+    return rc;
+}
+
+int stance_session_features(stance_session *s, const char *text, size_t len, unsigned flags,
+                            stance_features_fn cb, void *ctx, stance_error *err)
+{
+    return classify_doc(s, text, len, flags, cb, ctx, err);
 }
 
 int stance_tokens(stance_session *s, const char *text, size_t len, const char **out,
