@@ -68,6 +68,12 @@ STANCE_HIDDEN void st_rng_seed(st_rng *r, uint64_t seed);
 STANCE_HIDDEN uint64_t st_rng_next(st_rng *r);
 STANCE_HIDDEN uint64_t st_rng_below(st_rng *r, uint64_t n); /* uniform in [0,n) */
 
+/* Write path through writer(f, ctx) (non-zero: failure) into a temporary
+ * file beside it, flushed and fsync'ed, then renamed into place: a crash
+ * leaves the old file or the new one, never half of one. */
+STANCE_HIDDEN int st_write_atomic(const char *path, int (*writer)(FILE *f, void *ctx), void *ctx,
+                                  stance_error *err);
+
 /* Read a whole file, transparently gunzipping when it starts with the gzip
  * magic (concatenated members too).  A truncated or corrupt gzip stream is
  * STANCE_ERR_FORMAT naming the file.  max_bytes 0 means no limit; over it is
@@ -84,6 +90,11 @@ STANCE_HIDDEN int st_read_file(const char *path, size_t max_bytes, char **out, s
  * if a NUL byte occurs. */
 STANCE_HIDDEN size_t st_utf8_repair(const char *src, size_t len, char *dst, uint32_t *map,
                                     size_t *ninvalid, int *has_nul);
+
+/* Length (1..4) of the valid UTF-8 sequence at s, `left` bytes available,
+ * or 0 if it is invalid: overlongs, surrogates, code points above U+10FFFF,
+ * stray continuation bytes, truncated sequences. */
+STANCE_HIDDEN size_t st_utf8_seq(const unsigned char *s, size_t left);
 
 /* Non-zero when the bytes are valid UTF-8 with no NUL. */
 STANCE_HIDDEN int st_utf8_valid(const char *s, size_t len);

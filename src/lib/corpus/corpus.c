@@ -146,38 +146,6 @@ static void trim(const char **p, size_t *n)
     *n = len;
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 (same rules as json.c). */
-static size_t utf8_seq(const unsigned char *s, size_t left)
-{
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF)
-        need = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else
-        return 0;
-    if (left < need || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < need; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return need;
-}
-
 /* Offset of the first NUL byte or invalid UTF-8 sequence, or len.  *nul says
  * which.  ASCII runs go eight bytes at a time. */
 static size_t first_bad_byte(const char *p, size_t len, int *nul)
@@ -203,7 +171,7 @@ static size_t first_bad_byte(const char *p, size_t len, int *nul)
             i++;
             continue;
         }
-        size_t k = utf8_seq(s + i, len - i);
+        size_t k = st_utf8_seq(s + i, len - i);
         if (!k) {
             *nul = 0;
             return i;

@@ -122,48 +122,14 @@ static int write_libsvm(FILE *f, const st_svm *s)
     return 0;
 }
 
+static int write_svm(FILE *f, void *ctx)
+{
+    return write_libsvm(f, ctx);
+}
+
 int stance_model_export_libsvm(const stance_model *m, const char *path, stance_error *err)
 {
-    char *tmp = NULL;
-    FILE *f = NULL;
-    int fd = -1, rc = STANCE_OK;
-
     if (!m || !m->svm || !path || !*path)
         return st_error(err, STANCE_ERR_ARG, "stance_model_export_libsvm: no model or no path");
-    size_t plen = strlen(path);
-    if (!(tmp = malloc(plen + sizeof ".tmp.XXXXXX")))
-        return st_error(err, STANCE_ERR_NOMEM, "%s: out of memory", path);
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-    if ((fd = mkstemp(tmp)) < 0) {
-        rc = st_error(err, STANCE_ERR_IO, "%s: cannot create a temporary file: %s", path,
-                      strerror(errno));
-        goto done;
-    }
-    (void)fchmod(fd, 0644);
-    if (!(f = fdopen(fd, "w"))) {
-        rc = st_error(err, STANCE_ERR_IO, "%s: %s", tmp, strerror(errno));
-        close(fd);
-        goto unlink_tmp;
-    }
-    if (write_libsvm(f, m->svm) || fflush(f) != 0 || ferror(f)) {
-        rc = st_error(err, STANCE_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-        fclose(f);
-        goto unlink_tmp;
-    }
-    if (fclose(f) != 0) {
-        rc = st_error(err, STANCE_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-        goto unlink_tmp;
-    }
-    if (rename(tmp, path) != 0) {
-        rc = st_error(err, STANCE_ERR_IO, "%s: cannot rename %s into place: %s", path, tmp,
-                      strerror(errno));
-        goto unlink_tmp;
-    }
-    goto done;
-unlink_tmp:
-    unlink(tmp);
-done:
-    free(tmp);
-    return rc;
+    return st_write_atomic(path, write_svm, m->svm, err);
 }

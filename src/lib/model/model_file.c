@@ -1376,72 +1376,28 @@ done:
     return rc;
 }
 
+typedef struct bytes {
+    const unsigned char *p;
+    size_t n;
+} bytes;
+
+static int write_bytes(FILE *f, void *ctx)
+{
+    const bytes *b = ctx;
+    return fwrite(b->p, 1, b->n, f) == b->n ? 0 : -1;
+}
+
 int stance_model_save(const stance_model *m, const char *path, stance_error *err)
 {
-    unsigned char *bytes = NULL;
+    unsigned char *data = NULL;
     size_t len = 0;
-    char *tmp = NULL;
-    FILE *f = NULL;
-    int fd = -1, rc;
-
     if (!m || !path || !*path)
         return st_error(err, STANCE_ERR_ARG, "stance_model_save: no model or no path");
-    if ((rc = st_model_encode(m, &bytes, &len, err)) != STANCE_OK)
+    int rc = st_model_encode(m, &data, &len, err);
+    if (rc != STANCE_OK)
         return rc;
-    size_t plen = strlen(path);
-    if (!(tmp = malloc(plen + sizeof ".tmp.XXXXXX"))) {
-        rc = st_error(err, STANCE_ERR_NOMEM, "%s: out of memory", path);
-        goto done;
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-    if ((fd = mkstemp(tmp)) < 0) {
-        rc = st_error(err, STANCE_ERR_IO, "%s: cannot create a temporary file: %s", path,
-                      strerror(errno));
-        goto done;
-    }
-    /* mkstemp makes the file 0600; a model is meant to be shared like any
-     * other data file.  Filesystems that cannot chmod are not an error. */
-    (void)fchmod(fd, 0644);
-    if (!(f = fdopen(fd, "wb"))) {
-        rc = st_error(err, STANCE_ERR_IO, "%s: %s", tmp, strerror(errno));
-        close(fd);
-        goto unlink_tmp;
-    }
-    if (fwrite(bytes, 1, len, f) != len || fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        rc = st_error(err, STANCE_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-        fclose(f);
-        goto unlink_tmp;
-    }
-    if (fclose(f) != 0) {
-        rc = st_error(err, STANCE_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-        goto unlink_tmp;
-    }
-    if (rename(tmp, path) != 0) {
-        rc = st_error(err, STANCE_ERR_IO, "%s: cannot rename %s into place: %s", path, tmp,
-                      strerror(errno));
-        goto unlink_tmp;
-    }
-    /* Make the rename itself durable; a failure here cannot be undone and
-     * the file is already complete, so it is not reported. */
-    char *slash = strrchr(tmp, '/');
-    if (slash) {
-        *slash = '\0';
-        fd = open(slash == tmp ? "/" : tmp, O_RDONLY);
-    } else {
-        fd = open(".", O_RDONLY);
-    }
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-    rc = STANCE_OK;
-    goto done;
-
-unlink_tmp:
-    unlink(tmp);
-done:
-    free(tmp);
-    free(bytes);
+    bytes b = {data, len};
+    rc = st_write_atomic(path, write_bytes, &b, err);
+    free(data);
     return rc;
 }

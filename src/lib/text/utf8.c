@@ -45,6 +45,12 @@ static size_t seq_len(const unsigned char *s, size_t left, size_t *bad)
     return need;
 }
 
+size_t st_utf8_seq(const unsigned char *s, size_t left)
+{
+    size_t bad;
+    return seq_len(s, left, &bad);
+}
+
 size_t st_utf8_repair(const char *src, size_t len, char *dst, uint32_t *map, size_t *ninvalid,
                       int *has_nul)
 {

@@ -17,42 +17,6 @@
 
 #define ST_JSON_DEPTH 64
 
-/* Length of the valid UTF-8 sequence at s (1..4) with `left` bytes available,
- * or 0 when it is invalid: overlongs, UTF-16 surrogates, code points above
- * U+10FFFF, stray continuation bytes and truncated sequences. */
-static size_t utf8_seq(const unsigned char *s, size_t left)
-{
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF)
-        need = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else
-        return 0;
-    if (left < need)
-        return 0;
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < need; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return need;
-}
-
 static int is_ws(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -219,7 +183,7 @@ static int scan_string(const char *str, size_t len, size_t pos, size_t *end, cha
             i++;
             continue;
         }
-        size_t n = utf8_seq(s + i, len - i);
+        size_t n = st_utf8_seq(s + i, len - i);
         if (!n)
             return st_error(err, STANCE_ERR_FORMAT, "column %zu: invalid UTF-8 in string",
                             i + 1);
@@ -466,7 +430,7 @@ static size_t escaped_len(const unsigned char *s, size_t len, int *overflow)
         else if (c < 0x80)
             add = 1;
         else {
-            size_t k = utf8_seq(s + i, len - i);
+            size_t k = st_utf8_seq(s + i, len - i);
             add = k ? k : 3; /* U+FFFD */
             step = k ? k : 1;
         }
@@ -533,7 +497,7 @@ int stance_json_append_string(char **buf, size_t *len, size_t *cap, const char *
             i++;
             continue;
         }
-        size_t k = utf8_seq(s + i, text_len - i);
+        size_t k = st_utf8_seq(s + i, text_len - i);
         if (k) {
             memcpy(o, s + i, k);
             o += k;
