@@ -47,13 +47,15 @@ int st_svm_prepare(st_svm *s, const st_vocab *v)
      * their bit patterns, so an LSD radix sort on (bits, feature) does it */
     uint64_t *key = malloc((n ? n : 1) * sizeof *key), *tmpk = malloc((n ? n : 1) * sizeof *tmpk);
     uint32_t *rank = malloc((n ? n : 1) * sizeof *rank), *tmpr = malloc((n ? n : 1) * sizeof *tmpr);
+    size_t *count = malloc(65537 * sizeof *count);
     s->fused = malloc((n * row + 1) * sizeof *s->fused);
     s->fslot = calloc(size, sizeof *s->fslot);
-    if (!key || !tmpk || !rank || !tmpr || !s->fused || !s->fslot) {
+    if (!key || !tmpk || !rank || !tmpr || !count || !s->fused || !s->fslot) {
         free(key);
         free(tmpk);
         free(tmpr);
         free(rank);
+        free(count);
         free(s->fused);
         free(s->fslot);
         s->fused = NULL;
@@ -63,18 +65,6 @@ int st_svm_prepare(st_svm *s, const st_vocab *v)
     for (size_t f = 0; f < n; f++) {
         memcpy(&key[f], &v->idf[f], sizeof key[f]);
         rank[f] = (uint32_t)f; /* already in feature order: stability breaks ties */
-    }
-    size_t *count = malloc(65537 * sizeof *count);
-    if (!count) {
-        free(key);
-        free(tmpk);
-        free(tmpr);
-        free(rank);
-        free(s->fused);
-        free(s->fslot);
-        s->fused = NULL;
-        s->fslot = NULL;
-        return STANCE_ERR_NOMEM;
     }
     for (int shift = 0; shift < 64; shift += 16) {
         memset(count, 0, 65537 * sizeof *count);

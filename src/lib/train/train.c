@@ -48,6 +48,23 @@ static void counts_free(counts *c)
     free(c->count);
 }
 
+/* One record's text -> its bucket counts in ctr; returns the number of
+ * distinct buckets, or a negative status. */
+static int count_text(st_tokenizer *tk, st_counter *ctr, const st_feat_config *fc,
+                      const char *text, stance_error *err)
+{
+    const char *const *tok;
+    const size_t *tlen;
+    size_t ntok;
+    int rc = st_tokenize(tk, text, strlen(text), &tok, &tlen, &ntok, err);
+    if (rc)
+        return rc;
+    int m = st_count_features(ctr, fc, tok, tlen, ntok);
+    if (m < 0)
+        return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+    return m;
+}
+
 static int featurize(const stance_corpus *c, const st_feat_config *fc, counts *out,
                      stance_progress_fn progress, void *pctx, stance_error *err)
 {
@@ -71,16 +88,9 @@ static int featurize(const stance_corpus *c, const st_feat_config *fc, counts *o
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        const char *t = stance_corpus_text(c, i);
-        const char *const *tok;
-        const size_t *tlen;
-        size_t ntok;
-        rc = st_tokenize(tk, t, strlen(t), &tok, &tlen, &ntok, err);
-        if (rc)
-            goto done;
-        int m = st_count_features(ctr, fc, tok, tlen, ntok);
+        int m = count_text(tk, ctr, fc, stance_corpus_text(c, i), err);
         if (m < 0) {
-            rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+            rc = m;
             goto done;
         }
         if (used + (size_t)m > cap) {
@@ -777,14 +787,12 @@ int stance_evaluate(const stance_model *m, const stance_corpus *c, stance_metric
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        const char *t = stance_corpus_text(c, i);
-        const char *const *tok;
-        const size_t *tlen;
-        size_t ntok;
-        if ((rc = st_tokenize(tk, t, strlen(t), &tok, &tlen, &ntok, err)))
+        int nb = count_text(tk, ctr, &m->fc, stance_corpus_text(c, i), err);
+        if (nb < 0) {
+            rc = nb;
             goto done;
-        if (st_count_features(ctr, &m->fc, tok, tlen, ntok) < 0 ||
-            st_vectorize(ctr, &m->fc, &m->vocab, &vec)) {
+        }
+        if (st_vectorize(ctr, &m->fc, &m->vocab, &vec)) {
             rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
             goto done;
         }
