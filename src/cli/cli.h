@@ -32,6 +32,11 @@ int cli_parse_long(const char *cmd, const char *opt, const char *s, long lo, lon
 int cli_parse_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
                      double *out);
 
+/* The input paths of a command: argv[first..argc), or standard input ("-")
+ * alone when there are none and `other_inputs` is 0 (no --text, no
+ * --files-from).  *n may be 0 only when other_inputs is set. */
+char **cli_input_paths(int argc, char **argv, int first, int other_inputs, int *n);
+
 /* Flush stdout and report a write error (closed pipe, full disk). */
 int cli_finish_stdout(const char *cmd);
 

@@ -330,14 +330,8 @@ int cmd_classify(int argc, char **argv)
             status = r;
     }
     /* with neither files nor --text, standard input is the one document */
-    static char dash[] = "-";
-    char *stdin_only[] = {dash};
-    char **paths = argv + optind;
-    int npaths = argc - optind;
-    if (npaths == 0 && ntexts == 0) {
-        paths = stdin_only;
-        npaths = 1;
-    }
+    int npaths;
+    char **paths = cli_input_paths(argc, argv, optind, ntexts > 0, &npaths);
     for (int i = 0; i < npaths; i++) {
         int r = stream_file(&c, paths[i], (size_t)max_bytes);
         if (r == EXIT_IO && ferror(stdout)) {

@@ -162,14 +162,8 @@ int cmd_export(int argc, char **argv)
         if (r == EXIT_IO)
             goto done;
     }
-    static char dash[] = "-";
-    char *stdin_only[] = {dash};
-    char **paths = argv + optind;
-    int npaths = argc - optind;
-    if (npaths == 0 && ntexts == 0) {
-        paths = stdin_only;
-        npaths = 1;
-    }
+    int npaths;
+    char **paths = cli_input_paths(argc, argv, optind, ntexts > 0, &npaths);
     for (int i = 0; i < npaths; i++) {
         char *text = NULL;
         size_t len = 0;

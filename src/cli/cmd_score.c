@@ -1295,14 +1295,8 @@ int cmd_score(int argc, char **argv)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         o.threads = n < 1 ? 1 : n > 1024 ? 1024 : n;
     }
-    char **paths = argv + optind;
-    int npaths = argc - optind;
-    static char dash[] = "-";
-    char *stdin_only[] = {dash};
-    if (npaths == 0 && !o.files_from) {
-        paths = stdin_only;
-        npaths = 1;
-    }
+    int npaths;
+    char **paths = cli_input_paths(argc, argv, optind, o.files_from != NULL, &npaths);
 
     run r;
     memset(&r, 0, sizeof r);

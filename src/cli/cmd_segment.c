@@ -46,14 +46,8 @@ int cmd_segment(int argc, char **argv)
         cli_error("segment", "%s", err.msg);
         return cli_exit_code(rc);
     }
-    static char dash[] = "-";
-    char *stdin_only[] = {dash};
-    char **paths = argv + optind;
-    int npaths = argc - optind, status = EXIT_OK;
-    if (npaths == 0) {
-        paths = stdin_only;
-        npaths = 1;
-    }
+    int npaths, status = EXIT_OK;
+    char **paths = cli_input_paths(argc, argv, optind, 0, &npaths);
     cli_buf b = {0};
     for (int i = 0; i < npaths; i++) {
         char *text = NULL;

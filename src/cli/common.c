@@ -121,6 +121,18 @@ int cli_parse_double(const char *cmd, const char *opt, const char *s, double lo,
     return 0;
 }
 
+char **cli_input_paths(int argc, char **argv, int first, int other_inputs, int *n)
+{
+    static char dash[] = "-";
+    static char *stdin_only[] = {dash, NULL};
+    *n = argc - first;
+    if (*n == 0 && !other_inputs) {
+        *n = 1;
+        return stdin_only;
+    }
+    return argv + first;
+}
+
 int cli_finish_stdout(const char *cmd)
 {
     if (fflush(stdout) != 0 || ferror(stdout)) {
