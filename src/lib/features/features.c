@@ -275,12 +275,28 @@ typedef struct rc_entry {
     uint32_t epoch;
 } rc_entry;
 
+/* Word n-grams of two and three tokens: their bucket -> row, so frequent
+ * pairs ("of the") skip the probe into the model's large table.  Keyed by
+ * the bucket itself, so a hit is exact. */
+#define RC_NGRAMS (1u << 14)
+
 struct st_rowcache {
     rc_entry *slot;
     uint32_t *pool;
     size_t used;
     uint32_t epoch;
+    uint64_t *ngram;   /* (bucket + 1) << 32 | row (UINT32_MAX: none); 0 empty */
 };
+
+static uint32_t rc_ngram_row(st_rowcache *rc, st_row_fn row, const void *ctx, uint32_t bucket)
+{
+    uint64_t *e = &rc->ngram[(bucket * 0x9E3779B1u) >> 18];
+    if ((uint32_t)(*e >> 32) == bucket + 1)
+        return (uint32_t)*e;
+    uint32_t r = row(ctx, bucket);
+    *e = (uint64_t)(bucket + 1) << 32 | r;
+    return r;
+}
 
 int st_rowcache_new(st_rowcache **out)
 {
@@ -290,7 +306,8 @@ int st_rowcache_new(st_rowcache **out)
         return STANCE_ERR_NOMEM;
     rc->slot = calloc(RC_SLOTS, sizeof *rc->slot);
     rc->pool = malloc(RC_POOL * sizeof *rc->pool);
-    if (!rc->slot || !rc->pool) {
+    rc->ngram = calloc(RC_NGRAMS, sizeof *rc->ngram);
+    if (!rc->slot || !rc->pool || !rc->ngram) {
         st_rowcache_free(rc);
         return STANCE_ERR_NOMEM;
     }
@@ -305,6 +322,7 @@ void st_rowcache_free(st_rowcache *rc)
         return;
     free(rc->slot);
     free(rc->pool);
+    free(rc->ngram);
     free(rc);
 }
 
@@ -364,11 +382,11 @@ int st_count_rows(st_counter *c, st_rowcache *rc, const st_feat_config *fc, st_r
         if (r != UINT32_MAX && counter_add(c, r))
             return STANCE_ERR_NOMEM;
         if (fc->word_ngram_max >= 2 && t >= 1) {
-            r = row(ctx, (uint32_t)(mix2(h1, h ^ 2) >> shift));
+            r = rc_ngram_row(rc, row, ctx, (uint32_t)(mix2(h1, h ^ 2) >> shift));
             if (r != UINT32_MAX && counter_add(c, r))
                 return STANCE_ERR_NOMEM;
             if (fc->word_ngram_max >= 3 && t >= 2) {
-                r = row(ctx, (uint32_t)(mix2(mix2(h2, h1 ^ 3), h) >> shift));
+                r = rc_ngram_row(rc, row, ctx, (uint32_t)(mix2(mix2(h2, h1 ^ 3), h) >> shift));
                 if (r != UINT32_MAX && counter_add(c, r))
                     return STANCE_ERR_NOMEM;
             }
