@@ -22,9 +22,40 @@ int st_write_atomic(const char *path, int (*writer)(FILE *f, void *ctx), void *c
 
     if (!path || !*path)
         return st_error(err, STANCE_ERR_ARG, "no file name to write to");
+    /* The rename below replaces whatever the name points at: a symbolic
+     * link is followed to the file it names; a device or a FIFO (/dev/null,
+     * /dev/stdout, a pipe) is written in place, never replaced; anything
+     * else that is not a regular file is refused. */
+    char *real = NULL;
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        if (!(real = realpath(path, NULL)) && errno != ENOENT)
+            return st_error(err, STANCE_ERR_IO, "%s: %s", path, strerror(errno));
+        if (real)
+            path = real;
+    }
+    if (stat(path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
+        if (!(f = fopen(path, "wb")))
+            rc = st_error(err, STANCE_ERR_IO, "%s: %s", path, strerror(errno));
+        else if (writer(f, ctx) != 0 || fflush(f) != 0 || ferror(f)) {
+            rc = st_error(err, STANCE_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+            fclose(f);
+        } else if (fclose(f) != 0)
+            rc = st_error(err, STANCE_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+        free(real);
+        return rc;
+    }
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        rc = st_error(err, STANCE_ERR_IO, "%s: not a regular file; refusing to replace it", path);
+        free(real);
+        return rc;
+    }
     size_t plen = strlen(path);
-    if (!(tmp = malloc(plen + sizeof ".tmp.XXXXXX")))
-        return st_error(err, STANCE_ERR_NOMEM, "%s: out of memory", path);
+    if (!(tmp = malloc(plen + sizeof ".tmp.XXXXXX"))) {
+        rc = st_error(err, STANCE_ERR_NOMEM, "%s: out of memory", path);
+        free(real);
+        return rc;
+    }
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
     if ((fd = mkstemp(tmp)) < 0) {
@@ -72,5 +103,6 @@ unlink_tmp:
     unlink(tmp);
 done:
     free(tmp);
+    free(real);
     return rc;
 }
