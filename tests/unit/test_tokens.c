@@ -165,6 +165,25 @@ int main(void)
     strcpy(a, toks("The KREMLIN refrained from any Response, officials said"));
     strcpy(b, toks("The KREMLIN refrained from any Response, officials said \xc3\xa9"));
     CHECK(strncmp(a, b, strlen(a)) == 0);
+    /* a hostile run of combining marks is cut at 30 (UAX #15 stream-safe),
+     * so normalisation stays linear: 40,000 marks, one short token */
+    {
+        size_t n = 1 + 40000 * 2 + 2;
+        char *comb = malloc(n + 1);
+        comb[0] = 'a';
+        for (size_t i = 0; i < 20000; i++)
+            memcpy(comb + 1 + 4 * i, "\xcc\x81\xcc\x96", 4); /* U+0301 U+0316 */
+        memcpy(comb + 1 + 80000, " b", 2);
+        comb[n] = 0;
+        const char *const *tok;
+        const size_t *tl;
+        size_t nt;
+        stance_error e = {0};
+        CHECK(st_tokenize(T, comb, n, &tok, &tl, &nt, &e) == 0);
+        CHECK_INT(nt, 2);
+        CHECK(nt >= 1 && tl[0] <= 1 + 30 * 2);
+        free(comb);
+    }
     differential();
     st_tokenizer_free(T);
     return UNIT_REPORT("test_tokens");

@@ -27,6 +27,8 @@ struct st_tokenizer {
     size_t *tok_len;
     size_t tok_cap;
     int icu_only;           /* tests: no ASCII fast path */
+    char *safe;             /* the sentence with overlong mark runs cut */
+    size_t safe_cap;
 };
 
 void st_tokenizer_force_icu(st_tokenizer *tk, int on)
@@ -66,6 +68,7 @@ void st_tokenizer_free(st_tokenizer *tk)
         utext_close(tk->ut);
     free(tk->cp);
     free(tk->ascii);
+    free(tk->safe);
     free(tk->tok);
     free(tk->tok_len);
     free(tk);
@@ -104,6 +107,46 @@ static int normalise(st_tokenizer *tk, const char *text, size_t len, stance_erro
     }
     if (len > (size_t)INT32_MAX / 8)
         return st_error(err, STANCE_ERR_TOOBIG, "sentence of %zu bytes is too long", len);
+    /* utf8proc orders a run of combining marks by insertion sort: a hostile
+     * run of thousands makes normalisation quadratic.  As the Stream-Safe
+     * Text Format of UAX #15 does, no run is allowed past 30 marks; the
+     * marks beyond it are left out of the features (offsets do not depend
+     * on them). */
+    size_t run = 0, longest = 0;
+    for (utf8proc_ssize_t i = 0, w; i < (utf8proc_ssize_t)len; i += w) {
+        utf8proc_int32_t cp;
+        w = utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)len - i, &cp);
+        if (w <= 0)
+            break;
+        run = utf8proc_get_property(cp)->combining_class ? run + 1 : 0;
+        if (run > longest)
+            longest = run;
+    }
+    if (longest > 30) {
+        if (len + 1 > tk->safe_cap) {
+            char *p = realloc(tk->safe, len + 1);
+            if (!p)
+                return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+            tk->safe = p;
+            tk->safe_cap = len + 1;
+        }
+        size_t o = 0;
+        run = 0;
+        for (utf8proc_ssize_t i = 0, w; i < (utf8proc_ssize_t)len; i += w) {
+            utf8proc_int32_t cp;
+            w = utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)len - i,
+                                 &cp);
+            if (w <= 0)
+                break;
+            run = utf8proc_get_property(cp)->combining_class ? run + 1 : 0;
+            if (run <= 30) {
+                memcpy(tk->safe + o, text + i, (size_t)w);
+                o += (size_t)w;
+            }
+        }
+        text = tk->safe;
+        len = o;
+    }
     for (;;) {
         utf8proc_ssize_t n = utf8proc_decompose((const utf8proc_uint8_t *)text,
                                                 (utf8proc_ssize_t)len, tk->cp,
