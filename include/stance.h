@@ -152,6 +152,25 @@ int stance_tokens(stance_session *s, const char *text, size_t len, const char **
 int stance_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
                      stance_error *err);
 
+/* A file, or standard input, read piece by piece. */
+typedef struct stance_stream stance_stream;
+
+/* Open path ("-": standard input) for reading; a gzip file (by its magic
+ * bytes) is inflated member after member as it is read. */
+int stance_stream_open(const char *path, stance_stream **out, stance_error *err);
+
+/* Read up to n bytes into buf; *got is 0 at the end of the data.  A gzip
+ * member cut short, corrupt deflate data, or bytes after a member that are
+ * not another member are STANCE_ERR_FORMAT naming the file and the byte; a
+ * read error is STANCE_ERR_IO. */
+int stance_stream_read(stance_stream *s, void *buf, size_t n, size_t *got, stance_error *err);
+
+/* Bytes taken from the file so far (compressed bytes for gzip). */
+uint64_t stance_stream_offset(const stance_stream *s);
+
+/* Close the file (standard input stays open); accepts NULL. */
+void stance_stream_close(stance_stream *s);
+
 /* Copy len bytes of src to dst, replacing each invalid UTF-8 sequence by
  * U+FFFD (EF BF BD), and NUL-terminate.  dst must hold 3 * len + 1 bytes.
  * Returns the output length; *ninvalid (may be NULL) counts replacements. */

@@ -37,6 +37,17 @@ int cli_parse_double(const char *cmd, const char *opt, const char *s, double lo,
  * --files-from).  *n may be 0 only when other_inputs is set. */
 char **cli_input_paths(int argc, char **argv, int first, int other_inputs, int *n);
 
+/* Read path ("-": standard input; gzip inflated) as a stream of chunks that
+ * end at line breaks, or at blank lines when wrapped, and call fn on each
+ * with its offset `base` in the document; fn returns an exit status, and a
+ * non-zero one stops the stream.  A line (paragraph) over max_line bytes, a
+ * NUL byte, or a bad gzip stream is reported naming the document and ends
+ * it.  Returns an exit status. */
+typedef int (*cli_chunk_fn)(void *ctx, const char *doc, const char *text, size_t len,
+                            size_t base);
+int cli_stream_chunks(const char *cmd, const char *path, int wrapped, size_t max_line,
+                      cli_chunk_fn fn, void *ctx);
+
 /* Flush stdout and report a write error (closed pipe, full disk). */
 int cli_finish_stdout(const char *cmd);
 

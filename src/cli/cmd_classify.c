@@ -137,120 +137,21 @@ static int one(ctx *c, const char *doc, const char *text, size_t len)
     return rc ? rc : e;
 }
 
-/* The longest line of buf[0..n) (paragraph, with --wrapped). */
-static size_t longest_unit(const char *buf, size_t n, int wrapped)
+static int chunk(void *arg, const char *doc, const char *text, size_t len, size_t base)
 {
-    size_t best = 0, start = 0;
-    for (size_t i = 0; i <= n; i++) {
-        if (i < n && buf[i] != '\n')
-            continue;
-        if (wrapped && i < n) {
-            /* a paragraph ends only at a blank line */
-            size_t j = i + 1;
-            while (j < n && (buf[j] == ' ' || buf[j] == '\t' || buf[j] == '\r'))
-                j++;
-            if (j < n && buf[j] != '\n')
-                continue;
-        }
-        if (i - start > best)
-            best = i - start;
-        start = i + 1;
-    }
-    return best;
+    return classify_chunk(arg, doc, text, len, base);
 }
 
-/* Where a chunk of buf[0..n) may end without cutting a sentence: after the
- * last line break, or with --wrapped after the last blank line.  0 if
- * none. */
-static size_t cut_point(const char *buf, size_t n, int wrapped)
-{
-    for (size_t i = n; i > 0; i--) {
-        if (buf[i - 1] != '\n')
-            continue;
-        if (!wrapped)
-            return i;
-        /* a blank line: another line break before this one, with only
-         * spaces, tabs or CRs between */
-        size_t j = i - 1;
-        while (j > 0 && (buf[j - 1] == ' ' || buf[j - 1] == '\t' || buf[j - 1] == '\r'))
-            j--;
-        if (j > 0 && buf[j - 1] == '\n')
-            return i;
-    }
-    return 0;
-}
-
-/* Classify a file or standard input as a stream of chunks that end at line
- * breaks (blank lines with --wrapped), which never fall inside a sentence:
- * memory stays bounded by the longest line or paragraph, not the file. */
+/* Classify a file or standard input chunk by chunk (cli_stream_chunks). */
 static int stream_file(ctx *c, const char *path, size_t max_line)
 {
-    enum { CHUNK = 1 << 20 };
-    int is_stdin = strcmp(path, "-") == 0;
-    const char *doc = is_stdin ? "stdin" : path;
-    gzFile gz = is_stdin ? gzdopen(dup(STDIN_FILENO), "rb") : gzopen(path, "rb");
-    if (!gz) {
-        cli_error("classify", "%s: %s", path, errno ? strerror(errno) : "cannot open");
-        return EXIT_IO;
-    }
-    gzbuffer(gz, 1 << 17);
-    char *buf = NULL;
-    size_t len = 0, cap = 0, base = 0;
-    int status = EXIT_OK, eof = 0;
+    const char *doc = strcmp(path, "-") == 0 ? "stdin" : path;
     begin_doc(c);
-    while (!eof) {
-        if (cap - len < CHUNK) {
-            size_t ncap = cap ? cap * 2 : 2 * CHUNK;
-            char *p = realloc(buf, ncap);
-            if (!p) {
-                cli_error("classify", "%s: out of memory", path);
-                status = EXIT_IO;
-                goto done;
-            }
-            buf = p;
-            cap = ncap;
-        }
-        int got = gzread(gz, buf + len, CHUNK);
-        int zerr = Z_OK;
-        gzerror(gz, &zerr);
-        /* zlib reports a gzip stream cut short as Z_BUF_ERROR at its end */
-        if (got < 0 || (zerr != Z_OK && zerr != Z_STREAM_END)) {
-            cli_error("classify", "%s: %s", path,
-                      zerr == Z_ERRNO ? strerror(errno) : "truncated or corrupt gzip data");
-            status = zerr == Z_ERRNO ? EXIT_IO : EXIT_DATA;
-            goto done;
-        }
-        len += (size_t)got;
-        eof = got == 0;
-        size_t cut = eof ? len : cut_point(buf, len, (c->flags & STANCE_WRAPPED) != 0);
-        if (cut == 0) {
-            if (len > max_line) {
-                cli_error("classify", "%s: a %s of over %zu bytes (--max-bytes)", doc,
-                          (c->flags & STANCE_WRAPPED) ? "paragraph" : "line", max_line);
-                status = EXIT_DATA;
-                goto done;
-            }
-            continue;
-        }
-        if (cut < len / 2 && !eof && len < 2 * CHUNK)
-            continue; /* read on: a larger chunk amortises the calls */
-        if (longest_unit(buf, cut, (c->flags & STANCE_WRAPPED) != 0) > max_line) {
-            cli_error("classify", "%s: a %s of over %zu bytes (--max-bytes)", doc,
-                      (c->flags & STANCE_WRAPPED) ? "paragraph" : "line", max_line);
-            status = EXIT_DATA;
-            goto done;
-        }
-        if ((status = classify_chunk(c, doc, buf, cut, base)))
-            goto done;
-        memmove(buf, buf + cut, len - cut);
-        len -= cut;
-        base += cut;
-    }
-    status = end_doc(c, doc);
-done:
-    gzclose(gz);
-    free(buf);
-    return status;
+    int status = cli_stream_chunks("classify", path, (c->flags & STANCE_WRAPPED) != 0, max_line,
+                                   chunk, c);
+    if (status)
+        return status;
+    return end_doc(c, doc);
 }
 
 int cmd_classify(int argc, char **argv)

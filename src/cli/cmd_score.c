@@ -760,10 +760,11 @@ static int submit_error(run *r, const char *id, const char *msg)
 /* A line reader over a gzFile (which reads plain files too) that never holds
  * more than about max_bytes + 2 chunks, whatever the length of the input. */
 typedef struct lreader {
-    gzFile gz;
+    stance_stream *in;
     char *buf;
     size_t cap, beg, end;
-    int eof, zerr, eno;
+    int eof, failed;        /* failed: the stream reported an error */
+    stance_error err;       /* ... this one, "NAME: reason" */
 } lreader;
 
 enum { LR_END, LR_LINE, LR_TOOLONG, LR_ERROR };
@@ -790,7 +791,7 @@ static int lr_next(lreader *lr, size_t max, const char **line, size_t *len)
             scanned = 0;
         }
         if (lr->eof) {
-            if (lr->zerr)
+            if (lr->failed)
                 return LR_ERROR;
             if (lr->end == lr->beg && !toolong)
                 return LR_END;
@@ -813,8 +814,9 @@ static int lr_next(lreader *lr, size_t max, const char **line, size_t *len)
                 nc = lr->end + READ_CHUNK;
             char *p = realloc(lr->buf, nc);
             if (!p) {
-                lr->zerr = Z_MEM_ERROR;
+                lr->failed = 1;
                 lr->eof = 1;
+                snprintf(lr->err.msg, sizeof lr->err.msg, "stream: out of memory");
                 continue;
             }
             lr->buf = p;
@@ -823,30 +825,25 @@ static int lr_next(lreader *lr, size_t max, const char **line, size_t *len)
         size_t want = lr->cap - lr->end;
         if (want > (size_t)INT_MAX)
             want = (size_t)INT_MAX;
-        errno = 0;
-        int got = gzread(lr->gz, lr->buf + lr->end, (unsigned)want);
-        if (got > 0) {
-            lr->end += (size_t)got;
+        size_t got = 0;
+        if (stance_stream_read(lr->in, lr->buf + lr->end, want, &got, &lr->err)) {
+            lr->failed = 1;
+            lr->eof = 1;
             continue;
         }
-        lr->eno = errno;
+        if (got > 0) {
+            lr->end += got;
+            continue;
+        }
         lr->eof = 1;
-        int zerr = Z_OK;
-        gzerror(lr->gz, &zerr);
-        if (got < 0 || zerr != Z_OK)
-            lr->zerr = zerr != Z_OK ? zerr : Z_ERRNO;
     }
 }
 
+/* The stream's error without its "NAME: " prefix: records name the line. */
 static const char *lr_reason(const lreader *lr)
 {
-    switch (lr->zerr) {
-    case Z_BUF_ERROR: return "truncated gzip file (unexpected end of file)";
-    case Z_DATA_ERROR: return "corrupt gzip data";
-    case Z_MEM_ERROR: return "out of memory";
-    case Z_ERRNO: return lr->eno ? strerror(lr->eno) : "read error";
-    default: return "read error";
-    }
+    const char *m = lr->err.msg, *sep = strstr(m, ": ");
+    return sep ? sep + 2 : m;
 }
 
 static int blank(const char *p, size_t n)
@@ -860,24 +857,17 @@ static int blank(const char *p, size_t n)
 static int read_jsonl(run *r, lreader *lr, const char *path)
 {
     const char *name = display_name(path);
-    if (strcmp(path, "-") == 0) {
-        int fd = dup(STDIN_FILENO);
-        lr->gz = fd < 0 ? NULL : gzdopen(fd, "rb");
-        if (!lr->gz && fd >= 0)
-            close(fd);
-    } else
-        lr->gz = gzopen(path, "rb");
-    if (!lr->gz) {
-        char *msg = str_printf("%s: %s", name, errno ? strerror(errno) : "cannot open");
+    memset(&lr->err, 0, sizeof lr->err);
+    if (stance_stream_open(path, &lr->in, &lr->err)) {
+        char *msg = str_printf("%s: %s", name, lr_reason(lr));
         int rc = msg ? submit_error(r, name, msg) : -1;
         free(msg);
         return rc;
     }
-    gzbuffer(lr->gz, (unsigned)READ_CHUNK);
     lr->beg = lr->end = 0;
-    lr->eof = lr->zerr = lr->eno = 0;
+    lr->eof = lr->failed = 0;
     long lineno = 0;
-    z_off_t last = 0;
+    uint64_t last = 0;
     int rc = 0;
     for (;;) {
         const char *line;
@@ -886,10 +876,8 @@ static int read_jsonl(run *r, lreader *lr, const char *path)
         if (what == LR_END)
             break;
         lineno++;
-        z_off_t off = gzoffset(lr->gz); /* compressed bytes; -1 on a pipe */
-        if (off < 0)
-            off = gztell(lr->gz);
-        uint64_t raw = off > last ? (uint64_t)(off - last) : 0;
+        uint64_t off = stance_stream_offset(lr->in); /* compressed bytes for gzip */
+        uint64_t raw = off > last ? off - last : 0;
         last = off > last ? off : last;
         if (what == LR_ERROR) {
             char *id = str_printf("%s:%ld", name, lineno);
@@ -912,6 +900,12 @@ static int read_jsonl(run *r, lreader *lr, const char *path)
         }
         if (len && line[len - 1] == '\r')
             len--;
+        /* a byte order mark before the first record, as the corpus reader
+         * allows */
+        if (lineno == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
+            line += 3;
+            len -= 3;
+        }
         if (blank(line, len))
             continue;
         char *copy = malloc(len ? len : 1);
@@ -927,8 +921,8 @@ static int read_jsonl(run *r, lreader *lr, const char *path)
         if ((rc = submit(r, J_LINE, strdup(name), copy, len, lineno, raw)))
             break;
     }
-    gzclose(lr->gz);
-    lr->gz = NULL;
+    stance_stream_close(lr->in);
+    lr->in = NULL;
     return rc;
 }
 

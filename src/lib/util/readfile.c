@@ -96,7 +96,8 @@ static int gunzip(const char *path, const unsigned char *in, size_t len, size_t 
         }
         if (zr == Z_BUF_ERROR || (zr == Z_OK && pos >= len && produced == 0)) {
             rc = st_error(err, STANCE_ERR_FORMAT,
-                          "%s: truncated gzip file (ends after %zu compressed bytes)", path, len);
+                          "%s: truncated gzip data (the file ends inside a member, after %zu bytes)", path,
+                          len);
             goto done;
         }
         if (zr != Z_OK) {

@@ -223,7 +223,7 @@ check "bad: NUL in JSON text" reason '"nul"' 'bad.jsonl:5: binary content'
 check "bad: not an object" reason '"bad.jsonl:6"' 'bad.jsonl:6: invalid JSON'
 check "bad: JSON line over --max-bytes" reason '"bad.jsonl:7"' 'bad.jsonl:7: line longer than the limit of 4096 bytes (--max-bytes)'
 check "bad: reading resumes after the long line" grep -q '^{"id":"ok2","sentences":1,' out
-check "bad: truncated .jsonl.gz" grep -q '"error":"gtrunc.jsonl.gz:[0-9]*: truncated gzip file' out
+check "bad: truncated .jsonl.gz" grep -q '"error":"gtrunc.jsonl.gz:[0-9]*: truncated gzip data' out
 check "bad: dangling link in a folder" reason '"baddir/x.txt"' 'baddir/x.txt: No such file'
 check "bad: message on stderr" grep -q 'documents could not be scored' err
 

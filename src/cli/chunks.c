@@ -1,0 +1,121 @@
+/* chunks.c - a document read as a stream of chunks that end at line
+ * breaks (at blank lines with --wrapped), which never fall inside a
+ * sentence: memory stays bounded by the longest line or paragraph, not by
+ * the file, and offsets stay those of the whole document. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The longest line of buf[0..n) (paragraph, with --wrapped). */
+static size_t longest_unit(const char *buf, size_t n, int wrapped)
+{
+    size_t best = 0, start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && buf[i] != '\n')
+            continue;
+        if (wrapped && i < n) {
+            /* a paragraph ends only at a blank line */
+            size_t j = i + 1;
+            while (j < n && (buf[j] == ' ' || buf[j] == '\t' || buf[j] == '\r'))
+                j++;
+            if (j < n && buf[j] != '\n')
+                continue;
+        }
+        if (i - start > best)
+            best = i - start;
+        start = i + 1;
+    }
+    return best;
+}
+
+/* Where a chunk of buf[0..n) may end without cutting a sentence: after the
+ * last line break, or with --wrapped after the last blank line.  0 if
+ * none. */
+static size_t cut_point(const char *buf, size_t n, int wrapped)
+{
+    for (size_t i = n; i > 0; i--) {
+        if (buf[i - 1] != '\n')
+            continue;
+        if (!wrapped)
+            return i;
+        /* a blank line: another line break before this one, with only
+         * spaces, tabs or CRs between */
+        size_t j = i - 1;
+        while (j > 0 && (buf[j - 1] == ' ' || buf[j - 1] == '\t' || buf[j - 1] == '\r'))
+            j--;
+        if (j > 0 && buf[j - 1] == '\n')
+            return i;
+    }
+    return 0;
+}
+
+int cli_stream_chunks(const char *cmd, const char *path, int wrapped, size_t max_line,
+                      cli_chunk_fn fn, void *ctx)
+{
+    enum { CHUNK = 1 << 20 };
+    const char *doc = strcmp(path, "-") == 0 ? "stdin" : path;
+    const char *unit = wrapped ? "paragraph" : "line";
+    stance_error err = {0};
+    stance_stream *in = NULL;
+    int rc = stance_stream_open(path, &in, &err);
+    if (rc) {
+        cli_error(cmd, "%s", err.msg);
+        return cli_exit_code(rc);
+    }
+    char *buf = NULL;
+    size_t len = 0, cap = 0, base = 0;
+    int status = EXIT_OK, eof = 0;
+    while (!eof) {
+        if (cap - len < CHUNK) {
+            size_t ncap = cap ? cap * 2 : 2 * CHUNK;
+            char *p = realloc(buf, ncap);
+            if (!p) {
+                cli_error(cmd, "%s: out of memory", doc);
+                status = EXIT_IO;
+                goto done;
+            }
+            buf = p;
+            cap = ncap;
+        }
+        size_t got = 0;
+        if ((rc = stance_stream_read(in, buf + len, CHUNK, &got, &err))) {
+            cli_error(cmd, "%s", err.msg);
+            status = cli_exit_code(rc);
+            goto done;
+        }
+        len += got;
+        eof = got == 0;
+        size_t cut = eof ? len : cut_point(buf, len, wrapped);
+        if (cut == 0) {
+            if (len > max_line) {
+                cli_error(cmd, "%s: a %s of over %zu bytes (--max-bytes)", doc, unit, max_line);
+                status = EXIT_DATA;
+                goto done;
+            }
+            continue;
+        }
+        if (cut < len / 2 && !eof && len < 2 * CHUNK)
+            continue; /* read on: a larger chunk amortises the calls */
+        if (longest_unit(buf, cut, wrapped) > max_line) {
+            cli_error(cmd, "%s: a %s of over %zu bytes (--max-bytes)", doc, unit, max_line);
+            status = EXIT_DATA;
+            goto done;
+        }
+        if (memchr(buf, '\0', cut)) {
+            size_t at = base + (size_t)((char *)memchr(buf, '\0', cut) - buf);
+            cli_error(cmd, "%s: binary content (NUL byte at byte %zu)", doc, at);
+            status = EXIT_DATA;
+            goto done;
+        }
+        if (cut && (status = fn(ctx, doc, buf, cut, base)))
+            goto done;
+        memmove(buf, buf + cut, len - cut);
+        len -= cut;
+        base += cut;
+    }
+done:
+    stance_stream_close(in);
+    free(buf);
+    return status;
+}
