@@ -103,6 +103,23 @@ static void test_abbreviations(void)
     CHECK_STR(seg("В 2026 г. США провели рейд. Москва промолчала.", 0),
               "В 2026 г. США провели рейд.|Москва промолчала.");
     CHECK_STR(seg("Это т.е. Россия. Всё.", 0), "Это т.е. Россия.|Всё.");
+    /* a no-break space after an abbreviation is a space */
+    CHECK_STR(seg("El Sr.\xc2\xa0García llegó. Nadie lo esperaba.", 0),
+              "El Sr.\xc2\xa0García llegó.|Nadie lo esperaba.");
+    CHECK_STR(seg("Mr.\xc2\xa0Lavrov arrived. Talks began.", 0), "Mr.\xc2\xa0Lavrov arrived.|Talks began.");
+    /* initials, bloc abbreviations before a capital, list numbers */
+    CHECK_STR(seg("U.S. Secretary of State Antony J. Blinken condemned the strike. The E.U. "
+                  "Commission agreed.", 0),
+              "U.S. Secretary of State Antony J. Blinken condemned the strike.|The E.U. "
+              "Commission agreed.");
+    CHECK_STR(seg("Президент В. В. Путин подписал указ. Указ вступает в силу.", 0),
+              "Президент В. В. Путин подписал указ.|Указ вступает в силу.");
+    CHECK_STR(seg("1. The ministry condemned the strike.\n2. Beijing called for calm.", 0),
+              "1. The ministry condemned the strike.|2. Beijing called for calm.");
+    CHECK_STR(seg("The vote was 14 to 1. The resolution passed.", 0),
+              "The vote was 14 to 1.|The resolution passed.");
+    /* a line separator still ends a sentence after an abbreviation */
+    CHECK_STR(seg("He met the Sr.\xe2\x80\xa8Then he left.", 0), "He met the Sr.|Then he left.");
     /* an abbreviation at the end of a line still ends the sentence */
     CHECK_STR(seg("He met the Sr.\nThen he left.", 0), "He met the Sr.|Then he left.");
 }

@@ -21,7 +21,10 @@ struct st_segmenter {
     size_t cap;
 };
 
-/* Abbreviations (with their final dot) that do not end a sentence. Case
+/* Abbreviations (with their final dot) that do not end a sentence, besides
+ * initials and list numbers (see suppressed()).  The price of "U.S." here
+ * is a missed break in "... sanctions on the U.S. The ministry ...", rarer
+ * in diplomatic text than "U.S. Secretary of State".  Case
  * matters: "Sr." is an abbreviation, "SR." at the end of a sentence is not
  * ours to guess.  "EE." is here but "UU." is not: "EE. UU." ends Spanish
  * sentences as often as it opens a name ("EE. UU. Donald Trump"), and ICU
@@ -41,6 +44,9 @@ static const char *const abbreviations[] = {
     "Gen.", "Lt.", "Col.", "Sgt.", "Capt.", "Adm.", "Sen.", "Rep.", "Gov.", "Amb.", "Hon.",
     "Rev.", "approx.", "No.", "Nos.", "vs.", "Jan.", "Feb.", "Mar.", "Apr.", "Jun.", "Jul.",
     "Aug.", "Sep.", "Sept.", "Oct.", "Nov.", "Dec.", "Mt.", "St.", "Ft.", "Jr.", "Sr.", "Messrs.",
+    /* ICU has these, but only before an ordinary space; and the country
+     * and bloc abbreviations that open so many diplomatic sentences */
+    "Mr.", "Mrs.", "Ms.", "Prof.", "U.S.", "U.K.", "E.U.", "U.N.", "U.S.A.", "U.S.S.R.",
 };
 
 static int is_space_at(const unsigned char *s, size_t len, size_t i, size_t *w)
@@ -104,8 +110,12 @@ static int suppressed(const char *text, size_t len, size_t seg_start, size_t b)
     const unsigned char *s = (const unsigned char *)text;
     size_t e = b, w;
     while (e > seg_start && (w = space_before(s, e)) > 0) {
-        if (s[e - 1] == '\n' || s[e - 1] == '\r' || s[e - 1] == '\f' || w > 1)
-            return 0; /* a line or paragraph break always ends the sentence */
+        /* a line or paragraph break always ends the sentence: LF, CR, FF,
+         * NEL (C2 85), LINE and PARAGRAPH SEPARATOR (E2 80 A8/A9); a
+         * no-break space is a space like any other */
+        if (s[e - 1] == '\n' || s[e - 1] == '\r' || s[e - 1] == '\f' ||
+            (w == 2 && s[e - 1] == 0x85) || (w == 3 && (s[e - 1] == 0xA8 || s[e - 1] == 0xA9)))
+            return 0;
         e -= w;
     }
     if (e == seg_start || s[e - 1] != '.')
@@ -119,6 +129,25 @@ static int suppressed(const char *text, size_t len, size_t seg_start, size_t b)
     if (t < e && s[t] == 0xC2 && t + 1 < e && s[t + 1] == 0xAB) /* « */
         t += 2;
     size_t n = e - t;
+    /* an initial: one capital letter (Latin, Latin-1 or Cyrillic) and its
+     * dot, as in "Antony J. Blinken" or "В. В. Путин" */
+    if ((n == 2 && s[t] >= 'A' && s[t] <= 'Z') ||
+        (n == 3 && s[t] == 0xD0 && ((s[t + 1] >= 0x90 && s[t + 1] <= 0xAF) || s[t + 1] == 0x81)) ||
+        (n == 3 && s[t] == 0xC3 && s[t + 1] >= 0x80 && s[t + 1] <= 0x9E && s[t + 1] != 0x97))
+        return 1;
+    /* a list number at the start of its line: "1. The ministry ..." */
+    if (n >= 2 && n <= 4) {
+        size_t d = t;
+        while (d < e - 1 && s[d] >= '0' && s[d] <= '9')
+            d++;
+        if (d == e - 1) {
+            size_t q = t;
+            while (q > seg_start && space_before(s, q) && s[q - 1] != '\n')
+                q -= space_before(s, q);
+            if (q == seg_start || s[q - 1] == '\n')
+                return 1;
+        }
+    }
     if (n > 16)
         return 0; /* longer than every entry */
     for (size_t i = 0; i < sizeof abbreviations / sizeof *abbreviations; i++) {
