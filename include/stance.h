@@ -239,7 +239,8 @@ typedef struct stance_train_params {
 void stance_train_params_default(stance_train_params *p);
 
 /* Evaluation results: per-class precision, recall, F1 and support, accuracy,
- * macro and weighted averages and the confusion matrix. */
+ * macro averages (over the labels that occur in the gold data or the
+ * predictions), support-weighted averages and the confusion matrix. */
 typedef struct stance_metrics {
     int nlabels;
     char **labels;        /* nlabels names */

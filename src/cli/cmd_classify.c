@@ -33,7 +33,6 @@ typedef struct ctx {
     stance_session *s;
     int format, probs;
     unsigned flags;
-    int header_done;
     cli_buf out;
     cli_buf doc_out;      /* text format: one document's lines */
     size_t index;         /* next sentence number in the document */
@@ -50,14 +49,6 @@ static int emit(ctx *c, const char *doc, const char *text, size_t base, const st
     const int k = stance_model_nlabels(c->m);
     if (c->format != FMT_TEXT)
         b->len = 0;
-    if (c->format == FMT_TSV && !c->header_done) {
-        cli_buf_printf(b, "doc\tsentence\tstart\tend\tlabel");
-        if (c->probs)
-            for (int j = 0; j < k; j++)
-                cli_buf_printf(b, "\tp_%s", stance_model_label(c->m, j));
-        cli_buf_printf(b, "\ttext\n");
-        c->header_done = 1;
-    }
     for (size_t i = 0; i < r->n; i++, c->index++) {
         stance_sentence s = r->sentences[i];
         const char *t = text + s.start;
@@ -211,6 +202,14 @@ int cmd_classify(int argc, char **argv)
     if (status) {
         free(texts);
         return status;
+    }
+    if (c.format == FMT_TSV) {
+        /* the header comes first, even when no input has a sentence */
+        printf("doc\tsentence\tstart\tend\tlabel");
+        if (c.probs)
+            for (int j = 0; j < stance_model_nlabels(c.m); j++)
+                printf("\tp_%s", stance_model_label(c.m, j));
+        printf("\ttext\n");
     }
     stance_error err = {0};
     int rc = stance_session_new(c.m, &c.s, &err);

@@ -176,23 +176,6 @@ static const char *display_name(const char *path)
 
 /* ------------------------------------------------------------ records */
 
-/* Text for one TSV field: tabs and line breaks become spaces. */
-static int put_flat(cli_buf *b, const char *p, size_t n)
-{
-    int rc = 0;
-    size_t i = 0;
-    while (i < n) {
-        size_t j = i;
-        while (j < n && p[j] != '\t' && p[j] != '\n' && p[j] != '\r')
-            j++;
-        rc |= cli_buf_put(b, p + i, j - i);
-        if (j < n)
-            rc |= cli_buf_put(b, " ", 1);
-        i = j + 1;
-    }
-    return rc;
-}
-
 /* Does the member's key (raw, maybe escaped) equal name? */
 static int key_is(const stance_json_member *mb, const char *name)
 {
@@ -250,12 +233,12 @@ static int emit_error(worker *w, slot *sl, const char *msg, const stance_json_me
     int rc = 0;
     sl->failed = 1;
     if (r->o->format == FMT_TSV) {
-        rc |= put_flat(b, w->idt.data, w->idt.len);
+        rc |= cli_put_flat(b, w->idt.data, w->idt.len);
         rc |= cli_buf_put(b, "\t\t\t", 3);
         for (int i = 0; i < 2 * r->k; i++)
             rc |= cli_buf_put(b, "\t", 1);
         rc |= cli_buf_put(b, "\t", 1);
-        rc |= put_flat(b, msg, strlen(msg));
+        rc |= cli_put_flat(b, msg, strlen(msg));
         rc |= cli_buf_put(b, "\n", 1);
         return rc;
     }
@@ -295,11 +278,11 @@ static int emit_score(worker *w, slot *sl, const char *text, const stance_result
     const double share = sl->dominant < 0 ? 0.0 : sl->counts[sl->dominant] / n;
 
     if (r->o->format == FMT_TSV) {
-        rc |= put_flat(b, w->idt.data, w->idt.len);
+        rc |= cli_put_flat(b, w->idt.data, w->idt.len);
         rc |= cli_buf_printf(b, "\t%zu\t", res->n);
         if (sl->dominant >= 0) {
             const char *l = stance_model_label(r->m, sl->dominant);
-            rc |= put_flat(b, l, strlen(l));
+            rc |= cli_put_flat(b, l, strlen(l));
         }
         rc |= cli_buf_printf(b, "\t%.6f", share);
         for (int j = 0; j < k; j++)
@@ -577,12 +560,12 @@ static int header(run *r)
     for (int j = 0; j < r->k; j++) {
         const char *l = stance_model_label(r->m, j);
         rc |= cli_buf_put(&b, "\t", 1);
-        rc |= put_flat(&b, l, strlen(l));
+        rc |= cli_put_flat(&b, l, strlen(l));
     }
     for (int j = 0; j < r->k; j++) {
         const char *l = stance_model_label(r->m, j);
         rc |= cli_buf_put(&b, "\tp_", 3);
-        rc |= put_flat(&b, l, strlen(l));
+        rc |= cli_put_flat(&b, l, strlen(l));
     }
     rc |= cli_buf_put(&b, "\terror\n", 7);
     errno = 0;
@@ -1346,8 +1329,6 @@ int cmd_score(int argc, char **argv)
         }
     }
 
-    /* a closed pipe must be an error we report (exit 4), not a silent death */
-    signal(SIGPIPE, SIG_IGN);
     r.progress = !o.quiet && isatty(STDERR_FILENO);
     if (r.progress) {
         int sizable = !o.files_from;

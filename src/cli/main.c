@@ -1,6 +1,7 @@
 /* main.c - `stance COMMAND ...`: dispatch through the command table. */
 #include "cli.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +40,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    /* a reader that goes away (`| head`) is a write error like any other:
+     * exit 4 with a message, not death by SIGPIPE */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

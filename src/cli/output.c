@@ -59,7 +59,8 @@ void cli_buf_free(cli_buf *b)
 
 int cli_put_flat(cli_buf *b, const char *p, size_t n)
 {
-    if (b->len + 3 * n + 1 > b->cap && cli_buf_put(b, "", 0) == 0) {
+    /* room for the worst case, every byte invalid and replaced by 3 */
+    if (b->len + 3 * n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (b->len + 3 * n + 1 > cap)
             cap *= 2;
@@ -71,8 +72,10 @@ int cli_put_flat(cli_buf *b, const char *p, size_t n)
     }
     size_t start = b->len;
     b->len += stance_utf8_repair(p, n, b->data + b->len, NULL);
+    /* tabs, line breaks and other control characters (NUL among them)
+     * would break the line or the column: they become spaces */
     for (size_t i = start; i < b->len; i++)
-        if (b->data[i] == '\t' || b->data[i] == '\n' || b->data[i] == '\r')
+        if ((unsigned char)b->data[i] < 0x20 || b->data[i] == 0x7f)
             b->data[i] = ' ';
     return 0;
 }

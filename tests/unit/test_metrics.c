@@ -183,8 +183,30 @@ static void test_names(void)
     stance_metrics_free(mt);
 }
 
+/* A label absent from gold and predictions does not drag macro averages. */
+static void test_absent_label(void)
+{
+    const char *labels[] = {"a", "b", "c"};
+    stance_metrics *mt = NULL;
+    CHECK(st_metrics_new(3, labels, &mt) == 0);
+    if (!mt)
+        return;
+    st_metrics_add(mt, 0, 0);
+    st_metrics_add(mt, 0, 0);
+    st_metrics_add(mt, 1, 1);
+    st_metrics_finish(mt);
+    CHECK(mt->macro_f1 == 1.0);
+    CHECK(mt->accuracy == 1.0);
+    st_metrics_add(mt, 1, 0); /* one error: a has P 2/3, R 1; b has P 1, R 1/2 */
+    st_metrics_finish(mt);
+    double fa = 2 * (2.0 / 3) * 1 / (2.0 / 3 + 1), fb = 2 * 1 * 0.5 / 1.5;
+    CHECK(mt->macro_f1 > (fa + fb) / 2 - 1e-12 && mt->macro_f1 < (fa + fb) / 2 + 1e-12);
+    stance_metrics_free(mt);
+}
+
 int main(void)
 {
+    test_absent_label();
     test_three_class();
     test_zero_division();
     test_names();

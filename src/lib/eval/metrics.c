@@ -55,6 +55,7 @@ void st_metrics_finish(stance_metrics *mt)
         return;
     size_t k = (size_t)mt->nlabels;
     long total = 0, correct = 0;
+    size_t present = 0; /* labels in the gold data or the predictions */
     double mp = 0, mr = 0, mf = 0, wp = 0, wr = 0, wf = 0;
     for (size_t i = 0; i < k; i++) {
         long support = 0, predicted = 0;
@@ -72,18 +73,24 @@ void st_metrics_finish(stance_metrics *mt)
         mt->support[i] = support;
         total += support;
         correct += tp;
-        mp += p;
-        mr += r;
-        mf += f;
+        /* macro averages run over the labels that occur, in the gold data
+         * or the predictions, as scikit-learn's do: a test file without a
+         * label says nothing about it */
+        if (support || predicted) {
+            present++;
+            mp += p;
+            mr += r;
+            mf += f;
+        }
         wp += p * (double)support;
         wr += r * (double)support;
         wf += f * (double)support;
     }
     mt->total = total;
     mt->accuracy = total ? (double)correct / (double)total : 0.0;
-    mt->macro_precision = mp / (double)k;
-    mt->macro_recall = mr / (double)k;
-    mt->macro_f1 = mf / (double)k;
+    mt->macro_precision = present ? mp / (double)present : 0.0;
+    mt->macro_recall = present ? mr / (double)present : 0.0;
+    mt->macro_f1 = present ? mf / (double)present : 0.0;
     mt->weighted_precision = total ? wp / (double)total : 0.0;
     mt->weighted_recall = total ? wr / (double)total : 0.0;
     mt->weighted_f1 = total ? wf / (double)total : 0.0;

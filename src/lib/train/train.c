@@ -347,9 +347,12 @@ static int assign_folds(const job *jb, int k, int *fold, stance_error *err)
     int *gfold = malloc((n ? n : 1) * sizeof *gfold);
     size_t *gof = malloc((n ? n : 1) * sizeof *gof);
     size_t *fsize = calloc(k, sizeof *fsize);
-    size_t ng = 0;
+    size_t ng = 0, gmask = 15;
+    while (gmask < 2 * n)
+        gmask = gmask * 2 + 1;
+    size_t *gslot = calloc(gmask + 1, sizeof *gslot); /* group number + 1, 0 = empty */
     int rc = STANCE_OK;
-    if (!gname || !gsize || !gfold || !gof || !fsize) {
+    if (!gname || !gsize || !gfold || !gof || !fsize || !gslot) {
         rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -369,14 +372,20 @@ static int assign_folds(const job *jb, int k, int *fold, stance_error *err)
                               jb->p->group_by);
             goto done;
         }
-        size_t q = 0;
-        /* linear search is fine for the few hundred groups of a corpus,
-         * but bound the cost with a simple hash when there are many */
-        for (q = 0; q < ng; q++)
-            if (strcmp(gname[q], g) == 0)
-                break;
-        if (q == ng)
+        /* the group's number, through an open-addressing table of names */
+        uint64_t h = 1469598103934665603ULL;
+        for (const unsigned char *c = (const unsigned char *)g; *c; c++)
+            h = (h ^ *c) * 1099511628211ULL;
+        size_t j = (size_t)(h ^ (h >> 32)) & gmask, q;
+        while (gslot[j] && strcmp(gname[gslot[j] - 1], g) != 0)
+            j = (j + 1) & gmask;
+        if (gslot[j]) {
+            q = gslot[j] - 1;
+        } else {
+            q = ng;
             gname[ng++] = g;
+            gslot[j] = ng;
+        }
         gof[e] = q;
         gsize[q]++;
     }
@@ -396,6 +405,7 @@ static int assign_folds(const job *jb, int k, int *fold, stance_error *err)
     for (size_t i = 0; i < n; i++)
         fold[i] = gfold[gof[i]];
 done:
+    free(gslot);
     free(gname);
     free(gsize);
     free(gfold);
@@ -481,6 +491,9 @@ static int check_params(const stance_train_params *p, stance_error *err)
 {
     if (p->kernel != STANCE_KERNEL_LINEAR && p->kernel != STANCE_KERNEL_RBF)
         return st_error(err, STANCE_ERR_ARG, "unknown kernel %d", (int)p->kernel);
+    if (p->solver != STANCE_SOLVER_AUTO && p->solver != STANCE_SOLVER_LIBSVM &&
+        p->solver != STANCE_SOLVER_LIBLINEAR)
+        return st_error(err, STANCE_ERR_ARG, "unknown solver %d", (int)p->solver);
     if (p->kernel == STANCE_KERNEL_RBF && p->solver == STANCE_SOLVER_LIBLINEAR)
         return st_error(err, STANCE_ERR_ARG, "the liblinear solver is for the linear kernel only");
     if (!(p->C > 0) || !isfinite(p->C) || p->C > 1e6)
@@ -569,6 +582,33 @@ int stance_train(const stance_corpus *c, const stance_train_params *p,
     rc = featurize(c, &jb.fc, &jb.cn, progress, pctx, err);
     if (rc)
         goto done;
+    {
+        /* before any solver runs: is there anything to learn, and does the
+         * model fit in memory and in the file format (2 GiB of payload)? */
+        st_vocab all;
+        if (build_vocab(&jb.cn, NULL, &jb.fc, (uint32_t)p->min_df, &all)) {
+            rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        uint32_t nfeat = all.n;
+        st_vocab_free(&all);
+        if (nfeat == 0) {
+            rc = st_error(err, STANCE_ERR_TRAIN,
+                          "no features: every word and character n-gram occurs in fewer than "
+                          "%d sentences (--min-df)",
+                          p->min_df);
+            goto done;
+        }
+        double gib = (double)nfeat * (double)(k * (k - 1) / 2) * 8.0 / (1u << 30);
+        if (p->kernel == STANCE_KERNEL_LINEAR && gib > 1.5) {
+            rc = st_error(err, STANCE_ERR_TRAIN,
+                          "%d labels and %u features need %.1f GiB of weights, over the "
+                          "1.5 GiB a model may hold: use fewer labels or fewer features "
+                          "(--min-df, --char-ngrams)",
+                          k, nfeat, gib);
+            goto done;
+        }
+    }
 
     double C = p->C;
     double gamma = p->gamma;
