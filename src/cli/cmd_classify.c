@@ -37,6 +37,7 @@ typedef struct ctx {
     cli_buf doc_out;      /* text format: one document's lines */
     size_t index;         /* next sentence number in the document */
     size_t invalid;       /* invalid UTF-8 sequences in the document */
+    int streaming;        /* text: header out, lines go straight to stdout */
 } ctx;
 
 /* Append the sentences of one chunk of a document: offsets are shifted by
@@ -84,6 +85,17 @@ static int emit(ctx *c, const char *doc, const char *text, size_t base, const st
     }
     if (c->format != FMT_TEXT && b->len && fwrite(b->data, 1, b->len, stdout) != b->len)
         return -1;
+    /* text lines wait for the header that counts them, but only up to a
+     * point: past 1 MiB the header goes out without the count, and the
+     * lines follow as they come, so memory stays bounded */
+    if (c->format == FMT_TEXT && (c->streaming || b->len > ((size_t)1 << 20))) {
+        if (!c->streaming && printf("== %s\n", doc) < 0)
+            return -1;
+        c->streaming = 1;
+        if (b->len && fwrite(b->data, 1, b->len, stdout) != b->len)
+            return -1;
+        b->len = 0;
+    }
     return 0;
 }
 
@@ -105,6 +117,7 @@ static void begin_doc(ctx *c)
     c->index = 0;
     c->invalid = 0;
     c->doc_out.len = 0;
+    c->streaming = 0;
 }
 
 static int end_doc(ctx *c, const char *doc)
@@ -112,7 +125,7 @@ static int end_doc(ctx *c, const char *doc)
     if (c->invalid)
         cli_error("classify", "%s: warning: %zu invalid UTF-8 sequence%s replaced by U+FFFD", doc,
                   c->invalid, c->invalid == 1 ? "" : "s");
-    if (c->format != FMT_TEXT)
+    if (c->format != FMT_TEXT || c->streaming)
         return EXIT_OK;
     if (printf("== %s: %zu sentence%s\n", doc, c->index, c->index == 1 ? "" : "s") < 0 ||
         (c->doc_out.len && fwrite(c->doc_out.data, 1, c->doc_out.len, stdout) != c->doc_out.len))

@@ -804,6 +804,17 @@ int stance_evaluate(const stance_model *m, const stance_corpus *c, stance_metric
             if (strcmp(names[q], l) == 0)
                 break;
         if (q == nl) {
+            /* the report grows with the square of the rows: past 32 labels
+             * the model does not know, the rest share one row */
+            static char other[] = "(other labels not in the model)";
+            if (nl >= (size_t)k + 32) {
+                for (q = (size_t)k + 32; q < nl; q++)
+                    if (names[q] == other)
+                        break;
+                l = other;
+            }
+        }
+        if (q == nl) {
             if (nl == cap) {
                 char **t = realloc(names, (cap *= 2) * sizeof *names);
                 if (!t) {
