@@ -67,7 +67,8 @@ typedef struct stance_model stance_model;
 
 /* Read and fully validate a model file (magic, version, checksum, every count
  * and offset) before anything in it is used.  On failure *out is NULL and the
- * status is STANCE_ERR_MODEL, STANCE_ERR_VERSION or STANCE_ERR_IO. */
+ * status is STANCE_ERR_MODEL, STANCE_ERR_VERSION, STANCE_ERR_IO,
+ * STANCE_ERR_NOMEM or (a NULL argument) STANCE_ERR_ARG. */
 int stance_model_load(const char *path, stance_model **out, stance_error *err);
 
 /* The same from a buffer in memory (used by the fuzz targets).  The buffer is
@@ -233,7 +234,7 @@ typedef struct stance_train_params {
     int grid;                  /* choose C (and gamma) by cross-validation */
     uint64_t seed;             /* folds, shuffles, probability calibration; default 1 */
     size_t large_corpus;       /* auto solver switch point; default 2000 */
-    int threads;               /* for cross-validation folds; default 1 */
+    int threads;               /* class pairs trained at once; default 1 */
 } stance_train_params;
 
 void stance_train_params_default(stance_train_params *p);

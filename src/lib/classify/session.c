@@ -138,8 +138,8 @@ static int prepare(stance_session *s, const char *text, size_t len, unsigned fla
                    const st_span **spans, size_t *n, stance_error *err)
 {
     if (len >= UINT32_MAX / 3)
-        return st_error(err, STANCE_ERR_TOOBIG, "document of %zu bytes is over the 1 GiB limit",
-                        len);
+        return st_error(err, STANCE_ERR_TOOBIG, "document of %zu bytes is over the limit of %u",
+                        len, UINT32_MAX / 3 - 1);
     const int wrapped = (flags & STANCE_WRAPPED) != 0;
     size_t clen = len;
     s->res.invalid_utf8 = 0;
