@@ -27,6 +27,7 @@
  *     1 within 1e-6, and the label has the largest probability;
  *   - classifying the same document again gives the same result.
  */
+#include "oracle.h"
 #include "stance.h"
 
 #include <math.h>
@@ -96,47 +97,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (stance_session_new(model, &cls_session, &err) != STANCE_OK)
         die("stance_session_new", &err);
     return 0;
-}
-
-/* Strict UTF-8 (no overlongs, surrogates or code points over U+10FFFF), as
- * Unicode defines it; NUL is allowed here (it is checked separately). */
-static int utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t need;
-        unsigned char lo = 0x80, hi = 0xBF;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            if (c == 0xE0)
-                lo = 0xA0;
-            if (c == 0xED)
-                hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            if (c == 0xF0)
-                lo = 0x90;
-            if (c == 0xF4)
-                hi = 0x8F;
-        } else {
-            return 0;
-        }
-        if (len - i - 1 < need)
-            return 0;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return 0;
-        for (size_t k = 2; k <= need; k++)
-            if (s[i + k] < 0x80 || s[i + k] > 0xBF)
-                return 0;
-        i += need + 1;
-    }
-    return 1;
 }
 
 static int ascii_space(unsigned char c)
@@ -230,7 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *text = (const char *)data;
     int has_nul = memchr(data, 0, size) != NULL;
-    int valid = utf8_valid(data, size);
+    int valid = oracle_utf8_valid(data, size, 1);
     static const unsigned flag_set[2] = {0, STANCE_WRAPPED};
 
     for (int f = 0; f < 2; f++) {

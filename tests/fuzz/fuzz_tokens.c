@@ -20,6 +20,7 @@
  *   - idempotence: tokenising the output again gives the output;
  *   - tokenising the same input twice gives the same output.
  */
+#include "oracle.h"
 #include "stance.h"
 
 #include <stddef.h>
@@ -67,49 +68,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* Strict UTF-8 without NUL bytes, as Unicode defines it (an oracle written
- * apart from src/lib/text/utf8.c). */
-static int utf8_valid_nonul(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t need;
-        unsigned char lo = 0x80, hi = 0xBF;
-        if (c == 0)
-            return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            if (c == 0xE0)
-                lo = 0xA0;
-            if (c == 0xED)
-                hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            if (c == 0xF0)
-                lo = 0x90;
-            if (c == 0xF4)
-                hi = 0x8F;
-        } else {
-            return 0;
-        }
-        if (len - i - 1 < need)
-            return 0;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return 0;
-        for (size_t k = 2; k <= need; k++)
-            if (s[i + k] < 0x80 || s[i + k] > 0xBF)
-                return 0;
-        i += need + 1;
-    }
-    return 1;
-}
-
 static int white_space(utf8proc_int32_t c)
 {
     if ((c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85)
@@ -131,7 +89,7 @@ static void fail(const char *what, const char *out)
 static void check_output(const char *out)
 {
     size_t len = strlen(out);
-    if (!utf8_valid_nonul((const unsigned char *)out, len))
+    if (!oracle_utf8_valid((const unsigned char *)out, len, 0))
         fail("output is not valid UTF-8", NULL);
     if (len == 0)
         return;
@@ -157,7 +115,7 @@ static void check_output(const char *out)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *text = (const char *)data;
-    int valid = utf8_valid_nonul(data, size);
+    int valid = oracle_utf8_valid(data, size, 0);
     stance_error err;
     memset(&err, 0, sizeof err);
     const char *out = (const char *)1;
