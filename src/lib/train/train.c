@@ -654,16 +654,33 @@ int stance_train(const stance_corpus *c, const stance_train_params *p,
             goto done;
     }
     if (p->grid) {
-        static const double Cs[] = {0.1, 0.3, 1, 3, 10};
-        static const double gammas[] = {0.25, 0.5, 1, 2};
-        int ng = p->kernel == STANCE_KERNEL_RBF ? 4 : 1;
+        /* each candidate is judged as the final model will be used: by its
+         * calibrated probabilities, on at most 5 folds (an uncalibrated vote
+         * picked C = 3 on our corpus, which calibrated scores 0.8 points
+         * below C = 1) */
+        static const double Cs[] = {0.3, 1, 3};
+        static const double gammas[] = {0.5, 1, 2};
+        const int nc = (int)(sizeof Cs / sizeof *Cs);
+        const int ng = p->kernel == STANCE_KERNEL_RBF ? (int)(sizeof gammas / sizeof *gammas) : 1;
+        int gfolds = folds < 5 ? folds : 5;
+        int *gfold = fold;
+        if (gfolds != folds) {
+            if (!(gfold = malloc(n * sizeof *gfold))) {
+                rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+                goto done;
+            }
+            if ((rc = assign_folds(&jb, gfolds, gfold, err))) {
+                free(gfold);
+                goto done;
+            }
+        }
         double best = -1;
-        for (int gi = 0; gi < ng; gi++)
-            for (size_t ci = 0; ci < sizeof Cs / sizeof *Cs; ci++) {
+        for (int gi = 0; gi < ng && !rc; gi++)
+            for (int ci = 0; ci < nc; ci++) {
                 double g = p->kernel == STANCE_KERNEL_RBF ? gammas[gi] : 0;
                 stance_metrics *mt;
-                if ((rc = cross_validate(&jb, folds, fold, Cs[ci], g, 0, &mt, err)))
-                    goto done;
+                if ((rc = cross_validate(&jb, gfolds, gfold, Cs[ci], g, 1, &mt, err)))
+                    break;
                 if (mt->macro_f1 > best + 1e-12) {
                     best = mt->macro_f1;
                     C = Cs[ci];
@@ -671,8 +688,12 @@ int stance_train(const stance_corpus *c, const stance_train_params *p,
                 }
                 stance_metrics_free(mt);
                 if (progress)
-                    progress(pctx, "grid search", (long)(gi * 5 + ci + 1), (long)(ng * 5));
+                    progress(pctx, "grid search", (long)(gi * nc + ci + 1), (long)(ng * nc));
             }
+        if (gfold != fold)
+            free(gfold);
+        if (rc)
+            goto done;
     }
     if (p->cv_folds && (rc = cross_validate(&jb, folds, fold, C, gamma, 1, &cv, err)))
         goto done;
