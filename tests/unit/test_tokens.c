@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <utf8proc.h>
 
 static st_tokenizer *T;
@@ -183,6 +184,24 @@ int main(void)
         CHECK_INT(nt, 2);
         CHECK(nt >= 1 && tl[0] <= 1 + 30 * 2);
         free(comb);
+        /* and runs that only appear in the decomposition, or hide behind
+         * ignorable code points, are cut as well */
+        const char *units[] = {"\xe0\xbd\xb3",                 /* U+0F73 -> two marks */
+                               "\xcc\x81\xcc\x96\xc2\xad",    /* marks, soft hyphen */
+                               "\xcc\x81\xef\xbe\x9e"};        /* mark, U+FF9E */
+        for (size_t u = 0; u < 3; u++) {
+            size_t ul = strlen(units[u]), reps = 30000;
+            char *t = malloc(1 + ul * reps + 1);
+            t[0] = 'a';
+            for (size_t i = 0; i < reps; i++)
+                memcpy(t + 1 + i * ul, units[u], ul);
+            t[1 + ul * reps] = 0;
+            clock_t t0 = clock();
+            CHECK(st_tokenize(T, t, 1 + ul * reps, &tok, &tl, &nt, &e) == 0);
+            double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+            CHECK_MSG(secs < 2.0, "run %zu took %.2f s: normalisation is not linear", u, secs);
+            free(t);
+        }
     }
     differential();
     st_tokenizer_free(T);

@@ -109,41 +109,54 @@ static int normalise(st_tokenizer *tk, const char *text, size_t len, stance_erro
         return st_error(err, STANCE_ERR_TOOBIG, "sentence of %zu bytes is too long", len);
     /* utf8proc orders a run of combining marks by insertion sort: a hostile
      * run of thousands makes normalisation quadratic.  As the Stream-Safe
-     * Text Format of UAX #15 does, no run is allowed past 30 marks; the
-     * marks beyond it are left out of the features (offsets do not depend
-     * on them). */
-    size_t run = 0, longest = 0;
+     * Text Format of UAX #15 does, no run may pass 30 marks.  The run is
+     * counted on each code point's own decomposition (U+0F73 is no mark but
+     * decomposes into two, and ignorables vanish before the sort), and the
+     * code points that would pass the limit are left out of the features
+     * (offsets do not depend on them). */
+    if (len + 1 > tk->safe_cap) {
+        char *p = realloc(tk->safe, len + 1);
+        if (!p)
+            return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        tk->safe = p;
+        tk->safe_cap = len + 1;
+    }
+    size_t o = 0, run = 0;
+    int dropped = 0;
     for (utf8proc_ssize_t i = 0, w; i < (utf8proc_ssize_t)len; i += w) {
-        utf8proc_int32_t cp;
+        utf8proc_int32_t cp, dec[32];
         w = utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)len - i, &cp);
         if (w <= 0)
             break;
-        run = utf8proc_get_property(cp)->combining_class ? run + 1 : 0;
-        if (run > longest)
-            longest = run;
-    }
-    if (longest > 30) {
-        if (len + 1 > tk->safe_cap) {
-            char *p = realloc(tk->safe, len + 1);
-            if (!p)
-                return st_error(err, STANCE_ERR_NOMEM, "out of memory");
-            tk->safe = p;
-            tk->safe_cap = len + 1;
-        }
-        size_t o = 0;
-        run = 0;
-        for (utf8proc_ssize_t i = 0, w; i < (utf8proc_ssize_t)len; i += w) {
-            utf8proc_int32_t cp;
-            w = utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)len - i,
-                                 &cp);
-            if (w <= 0)
-                break;
-            run = utf8proc_get_property(cp)->combining_class ? run + 1 : 0;
-            if (run <= 30) {
-                memcpy(tk->safe + o, text + i, (size_t)w);
-                o += (size_t)w;
+        int last = 0;
+        utf8proc_ssize_t nd =
+            cp < 0x80 ? 1 : utf8proc_decompose_char(cp, dec, 32, NORM_OPTS, &last);
+        if (cp < 0x80)
+            dec[0] = cp;
+        /* marks at the head of the decomposition extend the run; a starter
+         * ends it, and the marks after the last starter begin the next */
+        size_t lead = 0, trail = 0;
+        int starter = 0;
+        for (utf8proc_ssize_t k = 0; k < nd && k < 32; k++) {
+            if (utf8proc_get_property(dec[k])->combining_class) {
+                if (starter)
+                    trail++;
+                else
+                    lead++;
+            } else {
+                starter = 1;
+                trail = 0;
             }
         }
+        if (run + lead > 30) {
+            dropped = 1;
+            continue;
+        }
+        run = starter ? trail : run + lead;
+        memcpy(tk->safe + o, text + i, (size_t)w);
+        o += (size_t)w;
+    }
+    if (dropped) {
         text = tk->safe;
         len = o;
     }
