@@ -5,7 +5,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <utf8proc.h>
 
 static st_tokenizer *T;
@@ -196,10 +195,11 @@ int main(void)
             for (size_t i = 0; i < reps; i++)
                 memcpy(t + 1 + i * ul, units[u], ul);
             t[1 + ul * reps] = 0;
-            clock_t t0 = clock();
+            /* what reached normalisation is the letter and at most 30 marks
+             * of at most 3 bytes: the cap worked (uncapped, it takes minutes) */
             CHECK(st_tokenize(T, t, 1 + ul * reps, &tok, &tl, &nt, &e) == 0);
-            double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
-            CHECK_MSG(secs < 2.0, "run %zu took %.2f s: normalisation is not linear", u, secs);
+            CHECK_MSG(nt == 1 && tl[0] <= 1 + 30 * 3, "run %zu: %zu tokens, first of %zu bytes",
+                      u, nt, nt ? tl[0] : 0);
             free(t);
         }
     }
