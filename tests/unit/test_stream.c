@@ -80,6 +80,24 @@ int main(void)
     CHECK_INT(slurp(p, out, sizeof out, &len, &err), 0);
     CHECK_STR(out, "first member\nsecond member\n");
 
+    /* zero padding that ends at, or runs across, the reader's 256 KiB
+     * buffer: accepted at every alignment */
+    {
+        size_t big = na + 262144 + 8 + nb;
+        unsigned char *pad = calloc(1, big);
+        int ok = 1;
+        for (size_t z = 262144 - na - 4; z < 262144 - na + 4; z++) {
+            memcpy(pad, a, na);
+            memset(pad + na, 0, z);
+            memcpy(pad + na + z, b, nb);
+            p = write_file("pad.gz", pad, na + z + nb);
+            ok &= slurp(p, out, sizeof out, &len, &err) == 0 &&
+                  strcmp(out, "first member\nsecond member\n") == 0;
+        }
+        CHECK_MSG(ok, "zero padding across the buffer boundary: %s", err.msg);
+        free(pad);
+    }
+
     /* the second member damaged: the first is delivered, then the error */
     two[na] = 'X';
     p = write_file("garbage.gz", two, na + nb);

@@ -105,15 +105,21 @@ static int read_gzip(stance_stream *s, unsigned char *buf, size_t n, size_t *got
     while (out < n && !s->done) {
         if (!s->in_member) {
             /* between members: another member, zero padding, or the end */
-            int rc = fill(s, 2, err);
-            if (rc)
-                return rc;
-            while (s->raw_beg < s->raw_end && s->raw[s->raw_beg] == 0) {
-                s->raw_beg++;
-                s->consumed++;
-                if (s->raw_beg == s->raw_end && (rc = fill(s, 2, err)))
+            int rc;
+            for (;;) {
+                if ((rc = fill(s, 2, err)))
                     return rc;
+                while (s->raw_beg < s->raw_end && s->raw[s->raw_beg] == 0) {
+                    s->raw_beg++;
+                    s->consumed++;
+                }
+                /* stop on data, or at the end; zeros up to the buffer's
+                 * end may hide more zeros or a member behind them */
+                if (s->raw_beg < s->raw_end || s->raw_eof)
+                    break;
             }
+            if (s->raw_end - s->raw_beg < 2 && !s->raw_eof && (rc = fill(s, 2, err)))
+                return rc;
             size_t left = s->raw_end - s->raw_beg;
             if (left == 0) {
                 s->done = 1;
