@@ -118,6 +118,16 @@ static void test_abbreviations(void)
               "1. The ministry condemned the strike.|2. Beijing called for calm.");
     CHECK_STR(seg("The vote was 14 to 1. The resolution passed.", 0),
               "The vote was 14 to 1.|The resolution passed.");
+    /* a capital letter that ends a sentence is no initial when a common
+     * opener follows */
+    CHECK_STR(seg("After World War I. The treaty was signed.", 0),
+              "After World War I.|The treaty was signed.");
+    CHECK_STR(seg("La reunión fue en el Grupo C. Luego hablaron.", 0),
+              "La reunión fue en el Grupo C.|Luego hablaron.");
+    CHECK_STR(seg("Министр С. Лавров заявил о протесте.", 0), "Министр С. Лавров заявил о протесте.");
+    /* a number after a question is not a list mark */
+    CHECK(strcmp(seg("How many? 15. All were journalists.", 0),
+                 "How many?|15. All were journalists.") != 0);
     /* a line separator still ends a sentence after an abbreviation */
     CHECK_STR(seg("He met the Sr.\xe2\x80\xa8Then he left.", 0), "He met the Sr.|Then he left.");
     /* an abbreviation at the end of a line still ends the sentence */

@@ -103,6 +103,38 @@ static void trim(const char *text, size_t len, size_t *start, size_t *end)
         *end -= w;
 }
 
+/* Words that open sentences far more often than they follow an initial:
+ * "World War I. The treaty", "Plan B. It failed", "Grupo C. Luego". */
+static const char *const openers[] = {
+    "The", "A", "An", "It", "Its", "He", "She", "They", "We", "I", "You", "This", "That",
+    "These", "Those", "There", "In", "On", "At", "But", "And", "Or", "So", "As", "For", "With",
+    "After", "Before", "When", "While", "If", "His", "Her", "Their", "Our", "No", "Yes", "Not",
+    "El", "La", "Los", "Las", "Un", "Una", "Luego", "Pero", "Y", "En", "Con", "Por", "Para",
+    "Sin", "Tras", "Este", "Esta", "Eso", "Esto", "Ese", "Esa", "Sí", "Según", "Además",
+    "Но", "И", "Это", "Он", "Она", "Они", "Мы", "По", "После", "Однако", "Так", "Как", "Не",
+    "На", "Тем",
+};
+
+/* Does the word at b open a new sentence rather than continue a name after
+ * an initial?  Another initial ("В. В. Путин") continues it; a common
+ * sentence opener does not. */
+static int opens_sentence(const char *text, size_t len, size_t b)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t w = b;
+    while (w < len && (s[w] >= 0x80 || (s[w] >= 'A' && s[w] <= 'Z') || (s[w] >= 'a' && s[w] <= 'z')))
+        w++;
+    size_t n = w - b;
+    if (n == 0)
+        return 0;
+    if (w < len && s[w] == '.' && (n == 1 || (n == 2 && s[b] >= 0x80)))
+        return 0; /* another initial */
+    for (size_t i = 0; i < sizeof openers / sizeof *openers; i++)
+        if (strlen(openers[i]) == n && memcmp(openers[i], text + b, n) == 0)
+            return 1;
+    return 0;
+}
+
 /* Does the candidate break at b follow one of our abbreviations on the same
  * line? */
 static int suppressed(const char *text, size_t len, size_t seg_start, size_t b)
@@ -134,17 +166,19 @@ static int suppressed(const char *text, size_t len, size_t seg_start, size_t b)
     if ((n == 2 && s[t] >= 'A' && s[t] <= 'Z') ||
         (n == 3 && s[t] == 0xD0 && ((s[t + 1] >= 0x90 && s[t + 1] <= 0xAF) || s[t + 1] == 0x81)) ||
         (n == 3 && s[t] == 0xC3 && s[t + 1] >= 0x80 && s[t + 1] <= 0x9E && s[t + 1] != 0x97))
-        return 1;
+        return !opens_sentence(text, len, b);
     /* a list number at the start of its line: "1. The ministry ..." */
     if (n >= 2 && n <= 4) {
         size_t d = t;
         while (d < e - 1 && s[d] >= '0' && s[d] <= '9')
             d++;
         if (d == e - 1) {
+            /* only at the start of a line: after "detained? 15." the number
+             * is an answer, not a list mark */
             size_t q = t;
-            while (q > seg_start && space_before(s, q) && s[q - 1] != '\n')
+            while (q > 0 && space_before(s, q) && s[q - 1] != '\n' && s[q - 1] != '\r')
                 q -= space_before(s, q);
-            if (q == seg_start || s[q - 1] == '\n')
+            if (q == 0 || s[q - 1] == '\n' || s[q - 1] == '\r')
                 return 1;
         }
     }
