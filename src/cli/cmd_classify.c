@@ -153,9 +153,9 @@ static int stream_file(ctx *c, const char *path, size_t max_line)
     begin_doc(c);
     int status = cli_stream_chunks("classify", path, (c->flags & STANCE_WRAPPED) != 0, max_line,
                                    chunk, c);
-    if (status)
-        return status;
-    return end_doc(c, doc);
+    /* the sentences before an error are printed in every format */
+    int e = end_doc(c, doc);
+    return status ? status : e;
 }
 
 int cmd_classify(int argc, char **argv)
