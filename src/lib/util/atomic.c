@@ -99,6 +99,22 @@ int st_write_atomic(const char *path, int (*writer)(FILE *f, void *ctx), void *c
     }
     int existed = stat(path, &st) == 0;
     mode_t mode = existed ? (st.st_mode & 07777) : (0666 & ~current_umask());
+    if (existed && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
+        if (!(f = fopen(path, "wb")))
+            rc = st_error(err, STANCE_ERR_IO, "%s: %s", path, strerror(errno));
+        else if (writer(f, ctx) != 0 || fflush(f) != 0 || ferror(f)) {
+            rc = st_error(err, STANCE_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+            fclose(f);
+        } else if (fclose(f) != 0)
+            rc = st_error(err, STANCE_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+        free(real);
+        return rc;
+    }
+    if (existed && !S_ISREG(st.st_mode)) {
+        rc = st_error(err, STANCE_ERR_IO, "%s: not a regular file; refusing to replace it", path);
+        free(real);
+        return rc;
+    }
     size_t plen = strlen(path);
     if (!(tmp = malloc(plen + sizeof ".tmp.XXXXXX"))) {
         rc = st_error(err, STANCE_ERR_NOMEM, "%s: out of memory", path);
