@@ -179,6 +179,14 @@ static size_t origin(const stance_session *s, size_t i)
 
 static int reserve_sentences(stance_session *s, size_t n, int k)
 {
+    /* as for the text buffers: a huge document's arrays are given back */
+    if (s->sent_cap > 65536 && n < s->sent_cap / 4) {
+        free(s->sent);
+        free(s->probs);
+        s->sent = NULL;
+        s->probs = NULL;
+        s->sent_cap = 0;
+    }
     if (n <= s->sent_cap)
         return STANCE_OK;
     size_t cap = s->sent_cap ? s->sent_cap : 64;

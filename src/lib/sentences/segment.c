@@ -245,6 +245,13 @@ int st_segment(st_segmenter *sg, const char *text, size_t len, int wrapped,
         return st_error(err, STANCE_ERR_TOOBIG, "document of %zu bytes is over the 2 GiB limit",
                         len);
     (void)wrapped; /* the caller has already turned single line breaks into spaces */
+    /* a huge document's spans are given back before a small one (no span
+     * is shorter than 2 bytes) */
+    if (sg->cap > 65536 && len / 2 < sg->cap / 4) {
+        free(sg->spans);
+        sg->spans = NULL;
+        sg->cap = 0;
+    }
     UErrorCode st = U_ZERO_ERROR;
     sg->ut = utext_openUTF8(sg->ut, text, (int64_t)len, &st);
     ubrk_setUText(sg->bi, sg->ut, &st);

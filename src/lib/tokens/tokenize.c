@@ -85,8 +85,37 @@ static int is_ascii(const char *s, size_t n)
 /* For pure ASCII, NFKC is the identity, case folding is tolower and there is
  * nothing ignorable, so the copy below equals utf8proc's result (the unit
  * tests check this over the whole printable range). */
+/* Buffers grown for one huge sentence are given back before a small one. */
+static void trim_buffers(st_tokenizer *tk, size_t len)
+{
+    const size_t keep = (size_t)1 << 20;
+    if (tk->cp_cap > keep && len + 1 < tk->cp_cap / 4) {
+        free(tk->cp);
+        tk->cp = NULL;
+        tk->cp_cap = 0;
+    }
+    if (tk->ascii_cap > keep && len + 1 < tk->ascii_cap / 4) {
+        free(tk->ascii);
+        tk->ascii = NULL;
+        tk->ascii_cap = 0;
+    }
+    if (tk->safe_cap > keep && len + 1 < tk->safe_cap / 4) {
+        free(tk->safe);
+        tk->safe = NULL;
+        tk->safe_cap = 0;
+    }
+    if (tk->tok_cap > 65536 && len / 2 < tk->tok_cap / 4) {
+        free(tk->tok);
+        free(tk->tok_len);
+        tk->tok = NULL;
+        tk->tok_len = NULL;
+        tk->tok_cap = 0;
+    }
+}
+
 static int normalise(st_tokenizer *tk, const char *text, size_t len, stance_error *err)
 {
+    trim_buffers(tk, len);
     if (is_ascii(text, len)) {
         if (len + 1 > tk->ascii_cap) {
             size_t cap = len + 1 > 256 ? len + 1 : 256;
