@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
 static const char usage_text[] =
     "usage: stance classify [-m MODEL] [--format text|tsv|jsonl] [--probs] [--wrapped]\n"

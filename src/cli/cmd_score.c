@@ -29,14 +29,13 @@
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
-#include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 static const char usage_text[] =
     "usage: stance score [-m MODEL] [-j N] [--jsonl] [--text-field F] [--id-field F]\n"
@@ -740,7 +739,7 @@ static int submit_error(run *r, const char *id, const char *msg)
     return submit(r, J_ERROR, strdup(id), m, strlen(m), 0, 0);
 }
 
-/* A line reader over a gzFile (which reads plain files too) that never holds
+/* A line reader over a stance_stream (plain or gzip) that never holds
  * more than about max_bytes + 2 chunks, whatever the length of the input. */
 typedef struct lreader {
     stance_stream *in;
