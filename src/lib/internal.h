@@ -67,6 +67,8 @@ typedef struct st_rng { uint64_t s[4]; } st_rng;
 STANCE_HIDDEN void st_rng_seed(st_rng *r, uint64_t seed);
 STANCE_HIDDEN uint64_t st_rng_next(st_rng *r);
 STANCE_HIDDEN uint64_t st_rng_below(st_rng *r, uint64_t n); /* uniform in [0,n) */
+/* perm[0..n) = a uniformly random permutation of 0..n-1. */
+STANCE_HIDDEN void st_rng_shuffle(st_rng *r, size_t *perm, size_t n);
 
 /* Write path through writer(f, ctx) (non-zero: failure) into a temporary
  * file beside it, flushed and fsync'ed, then renamed into place: a crash
@@ -239,6 +241,10 @@ typedef struct st_svm {
 } st_svm;
 
 STANCE_HIDDEN void st_svm_free(st_svm *s);
+/* Squared Euclidean distance between x and the sparse vector (ix, v, n),
+ * both with ascending indices. */
+STANCE_HIDDEN double st_sparse_sqdist(const st_fvec *x, const uint32_t *ix, const double *v,
+                                      size_t n);
 /* Build the fused IDF-and-weights rows of a linear classifier over v. */
 STANCE_HIDDEN int st_svm_prepare(st_svm *s, const st_vocab *v);
 /* The row of a bucket in a prepared linear classifier (ctx is the st_svm),

@@ -176,7 +176,7 @@ void st_svm_decision_rows(const st_svm *s, const st_counter *c, int sublinear_tf
         dec[p] = dec[p] * inv - s->rho[p];
 }
 
-static double sparse_sqdist(const st_fvec *x, const uint32_t *ix, const double *v, size_t n)
+double st_sparse_sqdist(const st_fvec *x, const uint32_t *ix, const double *v, size_t n)
 {
     double sum = 0;
     size_t a = 0, b = 0;
@@ -224,7 +224,7 @@ void st_svm_decision(const st_svm *s, const st_fvec *x, double *dec)
         }
         for (uint32_t j = 0; j < s->nsv; j++) {
             uint64_t a = s->sv_start[j], b = s->sv_start[j + 1];
-            kv[j] = exp(-s->gamma * sparse_sqdist(x, s->sv_index + a, s->sv_value + a, b - a));
+            kv[j] = exp(-s->gamma * st_sparse_sqdist(x, s->sv_index + a, s->sv_value + a, b - a));
         }
         const int k = s->nclass;
         uint32_t start[1024 + 1];

@@ -303,14 +303,7 @@ static int train_pair(train_ctx *t, int p, int ci, int cj)
      * it, 5 folds in a seeded random order */
     st_rng rng;
     st_rng_seed(&rng, par->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(p + 1)));
-    for (size_t i = 0; i < n; i++)
-        perm[i] = i;
-    for (size_t i = 0; i + 1 < n; i++) {
-        size_t j = i + (size_t)st_rng_below(&rng, n - i);
-        size_t tmp = perm[i];
-        perm[i] = perm[j];
-        perm[j] = tmp;
-    }
+    st_rng_shuffle(&rng, perm, n);
     const size_t nfold = 5;
     for (size_t f = 0; f < nfold; f++) {
         size_t begin = f * n / nfold, end = (f + 1) * n / nfold;
@@ -356,21 +349,7 @@ static int train_pair(train_ctx *t, int p, int ci, int cj)
                 v = 0;
                 for (size_t s = 0; s < fnsv; s++) {
                     const st_fvec *sx = &prob->x[sub[fsv[s]]];
-                    /* squared distance of two sparse vectors */
-                    double d = 0;
-                    size_t a = 0, b = 0;
-                    while (a < x->n || b < sx->n) {
-                        if (b >= sx->n || (a < x->n && x->index[a] < sx->index[b])) {
-                            d += x->value[a] * x->value[a];
-                            a++;
-                        } else if (a >= x->n || sx->index[b] < x->index[a]) {
-                            d += sx->value[b] * sx->value[b];
-                            b++;
-                        } else {
-                            double q = x->value[a++] - sx->value[b++];
-                            d += q * q;
-                        }
-                    }
+                    double d = st_sparse_sqdist(x, sx->index, sx->value, sx->n);
                     v += fcoef[s] * exp(-par->gamma * d);
                 }
             }

@@ -315,14 +315,7 @@ static int assign_folds(const job *jb, int k, int *fold, stance_error *err)
     size_t *perm = malloc((n ? n : 1) * sizeof *perm);
     if (!perm)
         return st_error(err, STANCE_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        perm[i] = i;
-    for (size_t i = 0; i + 1 < n; i++) {
-        size_t j = i + (size_t)st_rng_below(&rng, n - i);
-        size_t t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-    }
+    st_rng_shuffle(&rng, perm, n);
     if (!jb->p->group_by) {
         int *next = calloc(jb->nlabels, sizeof *next);
         if (!next) {

@@ -45,3 +45,16 @@ uint64_t st_rng_below(st_rng *r, uint64_t n)
     while (x >= limit);
     return x % n;
 }
+
+void st_rng_shuffle(st_rng *r, size_t *perm, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        perm[i] = i;
+    /* Fisher-Yates, front to back */
+    for (size_t i = 0; i + 1 < n; i++) {
+        size_t j = i + (size_t)st_rng_below(r, n - i);
+        size_t t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+}
