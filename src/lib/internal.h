@@ -163,9 +163,31 @@ STANCE_HIDDEN int st_count_features(st_counter *c, const st_feat_config *fc,
                                     const char *const *tokens, const size_t *tok_len, size_t n);
 STANCE_HIDDEN size_t st_counter_size(const st_counter *c);
 
-/* The row (dense feature number) of a bucket in some model, UINT32_MAX if
- * it has none. */
-typedef uint32_t (*st_row_fn)(const void *ctx, uint32_t bucket);
+/* Bucket -> row (dense feature number) of a model: open addressing, key and
+ * value in one word, (bucket + 1) << 32 | row, 0 = empty; mask + 1 slots,
+ * at most half of them full. */
+typedef struct st_rowmap {
+    const uint64_t *slot;
+    uint32_t mask;
+} st_rowmap;
+
+static inline uint32_t st_rowmap_home(const st_rowmap *m, uint32_t bucket)
+{
+    return ((bucket + 1) * 0x9E3779B1u) & m->mask;
+}
+
+/* The row of a bucket, UINT32_MAX if the model has none. */
+static inline uint32_t st_rowmap_find(const st_rowmap *m, uint32_t bucket)
+{
+    uint32_t k = bucket + 1, j = st_rowmap_home(m, bucket);
+    uint64_t e;
+    while ((e = m->slot[j]) != 0) {
+        if ((uint32_t)(e >> 32) == k)
+            return (uint32_t)e;
+        j = (j + 1) & m->mask;
+    }
+    return UINT32_MAX;
+}
 /* A per-session cache: token -> the rows of its unigram and character
  * n-grams. */
 typedef struct st_rowcache st_rowcache;
@@ -174,9 +196,9 @@ STANCE_HIDDEN void st_rowcache_free(st_rowcache *rc);
 /* Like st_count_features, but counting model rows instead of buckets and
  * leaving out features the model does not have; the counter then holds
  * rows in the order their buckets would have come.  A row cache belongs to
- * one model (row and ctx). */
+ * one model (its map). */
 STANCE_HIDDEN int st_count_rows(st_counter *c, st_rowcache *rc, const st_feat_config *fc,
-                                st_row_fn row, const void *ctx, const char *const *tokens,
+                                const st_rowmap *map, const char *const *tokens,
                                 const size_t *tok_len, size_t n);
 STANCE_HIDDEN const uint32_t *st_counter_buckets(const st_counter *c);
 STANCE_HIDDEN const uint32_t *st_counter_counts(const st_counter *c);
@@ -247,9 +269,9 @@ STANCE_HIDDEN double st_sparse_sqdist(const st_fvec *x, const uint32_t *ix, cons
                                       size_t n);
 /* Build the fused IDF-and-weights rows of a linear classifier over v. */
 STANCE_HIDDEN int st_svm_prepare(st_svm *s, const st_vocab *v);
-/* The row of a bucket in a prepared linear classifier (ctx is the st_svm),
- * for st_count_rows; and the decision values from a counter of rows. */
-STANCE_HIDDEN uint32_t st_svm_row(const void *svm, uint32_t bucket);
+/* The bucket -> row map of a prepared linear classifier, for st_count_rows;
+ * and the decision values from a counter of rows. */
+STANCE_HIDDEN st_rowmap st_svm_rowmap(const st_svm *s);
 STANCE_HIDDEN void st_svm_decision_rows(const st_svm *s, const st_counter *c, int sublinear_tf,
                                         double *dec);
 /* Pairwise decision values (npairs) for x. */

@@ -255,7 +255,8 @@ static int classify_doc(stance_session *s, const char *text, size_t len, unsigne
         if (rc)
             return rc;
         if (s->rows) {
-            if (st_count_rows(s->ctr, s->rows, &m->fc, st_svm_row, m->svm, tok, tlen, ntok) < 0)
+            const st_rowmap map = st_svm_rowmap(m->svm);
+            if (st_count_rows(s->ctr, s->rows, &m->fc, &map, tok, tlen, ntok) < 0)
                 return st_error(err, STANCE_ERR_NOMEM, "out of memory");
             st_svm_decision_rows(m->svm, s->ctr, m->fc.sublinear_tf, s->dec);
         }

@@ -32,7 +32,7 @@ static inline uint64_t load64(const unsigned char *p)
 
 /* A multiply-xorshift hash over bytes (after the Murmur2 64-bit design);
  * byte-order independent, so models move between machines. */
-static uint64_t hash_bytes(const void *data, size_t len, uint64_t seed)
+static inline uint64_t hash_bytes(const void *data, size_t len, uint64_t seed)
 {
     const unsigned char *p = data;
     uint64_t h = seed ^ (len * M64);
@@ -76,7 +76,9 @@ struct st_counter {
     uint32_t mask;
     uint32_t *used;   /* slots in use, for clearing and reading back */
     uint32_t *out_bucket, *out_count;
+    size_t out_cap;   /* of out_bucket and out_count, >= mask + 1 */
     size_t n;
+    int hashed;       /* key/count hold the last sentence (st_count_features) */
 };
 
 int st_counter_new(st_counter **out)
@@ -96,6 +98,7 @@ int st_counter_new(st_counter **out)
         return STANCE_ERR_NOMEM;
     }
     c->mask = (uint32_t)size - 1;
+    c->out_cap = size;
     *out = c;
     return STANCE_OK;
 }
@@ -114,9 +117,11 @@ void st_counter_free(st_counter *c)
 
 static void counter_clear(st_counter *c)
 {
-    for (size_t i = 0; i < c->n; i++)
-        c->key[c->used[i]] = 0;
+    if (c->hashed)
+        for (size_t i = 0; i < c->n; i++)
+            c->key[c->used[i]] = 0;
     c->n = 0;
+    c->hashed = 0;
 }
 
 static int counter_grow(st_counter *c)
@@ -144,6 +149,7 @@ static int counter_grow(st_counter *c)
     free(c->key), free(c->count), free(c->used), free(c->out_bucket), free(c->out_count);
     c->key = key, c->count = count, c->used = used, c->out_bucket = ob, c->out_count = oc;
     c->mask = mask;
+    c->out_cap = size;
     return STANCE_OK;
 }
 
@@ -226,6 +232,7 @@ int st_count_features(st_counter *c, const st_feat_config *fc, const char *const
                       const size_t *tok_len, size_t n)
 {
     counter_clear(c);
+    c->hashed = 1;
     const unsigned shift = 64u - fc->hash_bits;
     const uint64_t wseed = SALT_WORD ^ ((uint64_t)fc->hash_seed << 32);
     uint64_t h1 = 0, h2 = 0; /* hashes of the previous one and two tokens */
@@ -263,8 +270,8 @@ int st_count_features(st_counter *c, const st_feat_config *fc, const char *const
  * ones left out), so that a token seen before costs one hash and one lookup
  * instead of dozens.  Direct-mapped by the token's hash; the token's bytes
  * are kept and compared, so a hit is exact; the pool is emptied when full. */
-#define RC_SLOTS (1u << 16)
-#define RC_POOL ((size_t)1 << 19) /* u32 words: 2 MiB a session */
+#define RC_SLOTS (1u << 17)
+#define RC_POOL ((size_t)1 << 21) /* u32 words: 2 MiB a session */
 
 typedef struct rc_entry {
     uint64_t hash;
@@ -278,7 +285,12 @@ typedef struct rc_entry {
 /* Word n-grams of two and three tokens: their bucket -> row, so frequent
  * pairs ("of the") skip the probe into the model's large table.  Keyed by
  * the bucket itself, so a hit is exact. */
-#define RC_NGRAMS (1u << 14)
+#define RC_NGRAMS (1u << 16)
+
+/* Tokens are looked up in blocks: the hashes of a whole block first, with
+ * the cache lines they will need requested ahead, then the counting.  Most
+ * sentences fit in one block. */
+#define RC_BLOCK 64
 
 struct st_rowcache {
     rc_entry *slot;
@@ -286,14 +298,24 @@ struct st_rowcache {
     size_t used;
     uint32_t epoch;
     uint64_t *ngram;   /* (bucket + 1) << 32 | row (UINT32_MAX: none); 0 empty */
+    /* the counter of one sentence, indexed by row: rows are dense, so a
+     * count is one array access instead of a hash probe; zero between
+     * sentences */
+    uint32_t *dense;
+    size_t dense_n;
 };
 
-static uint32_t rc_ngram_row(st_rowcache *rc, st_row_fn row, const void *ctx, uint32_t bucket)
+static inline uint32_t ngram_slot(uint32_t bucket)
 {
-    uint64_t *e = &rc->ngram[(bucket * 0x9E3779B1u) >> 18];
+    return (bucket * 0x9E3779B1u) >> 16;
+}
+
+static uint32_t rc_ngram_row(st_rowcache *rc, const st_rowmap *map, uint32_t bucket)
+{
+    uint64_t *e = &rc->ngram[ngram_slot(bucket)];
     if ((uint32_t)(*e >> 32) == bucket + 1)
         return (uint32_t)*e;
-    uint32_t r = row(ctx, bucket);
+    uint32_t r = st_rowmap_find(map, bucket);
     *e = (uint64_t)(bucket + 1) << 32 | r;
     return r;
 }
@@ -323,19 +345,28 @@ void st_rowcache_free(st_rowcache *rc)
     free(rc->slot);
     free(rc->pool);
     free(rc->ngram);
+    free(rc->dense);
     free(rc);
 }
 
-/* The entry for a token, filled on a miss; NULL only if the token is too
- * long to cache (the caller then computes it directly). */
-static const rc_entry *rc_get(st_rowcache *rc, const st_feat_config *fc, st_row_fn row,
-                              const void *ctx, const char *tok, size_t len, uint64_t h,
-                              uint32_t *grams)
+static inline rc_entry *rc_slot(st_rowcache *rc, uint64_t h)
 {
-    rc_entry *e = &rc->slot[(uint32_t)(h ^ (h >> 32)) & (RC_SLOTS - 1)];
-    if (e->epoch == rc->epoch && e->hash == h && e->len == len &&
-        memcmp(rc->pool + e->off, tok, len) == 0)
-        return e;
+    return &rc->slot[(uint32_t)(h ^ (h >> 32)) & (RC_SLOTS - 1)];
+}
+
+static inline int rc_hit(const st_rowcache *rc, const rc_entry *e, uint64_t h, const char *tok,
+                         size_t len)
+{
+    return e->epoch == rc->epoch && e->hash == h && e->len == len &&
+           memcmp(rc->pool + e->off, tok, len) == 0;
+}
+
+/* Fill the entry for a token on a miss; NULL only if the token is too long
+ * to cache (the caller then computes it directly). */
+static const rc_entry *rc_fill(st_rowcache *rc, rc_entry *e, const st_feat_config *fc,
+                               const st_rowmap *map, const char *tok, size_t len,
+                               uint64_t h, uint32_t *grams)
+{
     if (len > 4 * 127)
         return NULL;
     size_t words = (len + 3) / 4;
@@ -349,7 +380,7 @@ static const rc_entry *rc_get(st_rowcache *rc, const st_feat_config *fc, st_row_
     uint32_t *rows = rc->pool + off + words;
     size_t nrows = 0;
     for (size_t q = 0; q < m; q++) {
-        uint32_t r = row(ctx, grams[q]);
+        uint32_t r = st_rowmap_find(map, grams[q]);
         if (r != UINT32_MAX)
             rows[nrows++] = r;
     }
@@ -358,59 +389,164 @@ static const rc_entry *rc_get(st_rowcache *rc, const st_feat_config *fc, st_row_
     e->off = off;
     e->len = (uint16_t)len;
     e->nrows = (uint16_t)nrows;
-    e->uni = row(ctx, (uint32_t)(h >> shift));
+    e->uni = st_rowmap_find(map, (uint32_t)(h >> shift));
     e->epoch = rc->epoch;
     rc->used += words + nrows;
     return e;
 }
 
-int st_count_rows(st_counter *c, st_rowcache *rc, const st_feat_config *fc, st_row_fn row,
-                  const void *ctx, const char *const *tokens, const size_t *tok_len, size_t n)
+/* Room in the counter's output for `more` new distinct rows. */
+static int rows_reserve(st_counter *c, size_t more)
+{
+    if (c->n + more <= c->out_cap)
+        return STANCE_OK;
+    size_t cap = c->out_cap * 2;
+    while (cap < c->n + more)
+        cap *= 2;
+    uint32_t *ob = realloc(c->out_bucket, cap * sizeof *ob);
+    if (!ob)
+        return STANCE_ERR_NOMEM;
+    c->out_bucket = ob;
+    uint32_t *oc = realloc(c->out_count, cap * sizeof *oc);
+    if (!oc)
+        return STANCE_ERR_NOMEM;
+    c->out_count = oc;
+    c->out_cap = cap;
+    return STANCE_OK;
+}
+
+static int dense_reserve(st_rowcache *rc, uint32_t r)
+{
+    if (r < rc->dense_n)
+        return STANCE_OK;
+    size_t n = rc->dense_n ? rc->dense_n : 1024;
+    while (n <= r)
+        n *= 2;
+    uint32_t *d = realloc(rc->dense, n * sizeof *d);
+    if (!d)
+        return STANCE_ERR_NOMEM;
+    memset(d + rc->dense_n, 0, (n - rc->dense_n) * sizeof *d);
+    rc->dense = d;
+    rc->dense_n = n;
+    return STANCE_OK;
+}
+
+/* One occurrence of row r (r < rc->dense_n, room reserved). */
+static inline void rows_add(st_counter *c, uint32_t *dense, uint32_t r)
+{
+    if (dense[r]++ == 0)
+        c->out_bucket[c->n++] = r;
+}
+
+int st_count_rows(st_counter *c, st_rowcache *rc, const st_feat_config *fc,
+                  const st_rowmap *map, const char *const *tokens, const size_t *tok_len, size_t n)
 {
     counter_clear(c);
     const unsigned shift = 64u - fc->hash_bits;
     const uint64_t wseed = SALT_WORD ^ ((uint64_t)fc->hash_seed << 32);
     uint64_t h1 = 0, h2 = 0;
     uint32_t grams[MAX_CHAR_GRAMS];
-    for (size_t t = 0; t < n; t++) {
-        uint64_t h = hash_bytes(tokens[t], tok_len[t], wseed);
-        const rc_entry *e = rc_get(rc, fc, row, ctx, tokens[t], tok_len[t], h, grams);
-        /* the same sequence of features as st_count_features, each mapped
-         * to its row and the absent ones skipped: the counter sees the
-         * rows in the order it would have seen their buckets */
-        uint32_t r = e ? e->uni : row(ctx, (uint32_t)(h >> shift));
-        if (r != UINT32_MAX && counter_add(c, r))
-            return STANCE_ERR_NOMEM;
-        if (fc->word_ngram_max >= 2 && t >= 1) {
-            r = rc_ngram_row(rc, row, ctx, (uint32_t)(mix2(h1, h ^ 2) >> shift));
-            if (r != UINT32_MAX && counter_add(c, r))
-                return STANCE_ERR_NOMEM;
-            if (fc->word_ngram_max >= 3 && t >= 2) {
-                r = rc_ngram_row(rc, row, ctx, (uint32_t)(mix2(mix2(h2, h1 ^ 3), h) >> shift));
-                if (r != UINT32_MAX && counter_add(c, r))
-                    return STANCE_ERR_NOMEM;
+    uint64_t hb[RC_BLOCK];
+    uint32_t big[RC_BLOCK]; /* bigram buckets of the block */
+    int rc_status = STANCE_OK;
+    for (size_t base = 0; base < n; base += RC_BLOCK) {
+        const size_t m = n - base < RC_BLOCK ? n - base : RC_BLOCK;
+        /* the block's hashes, and the cache lines of their slots */
+        uint64_t p1 = h1;
+        for (size_t i = 0; i < m; i++) {
+            uint64_t h = hash_bytes(tokens[base + i], tok_len[base + i], wseed);
+            hb[i] = h;
+            __builtin_prefetch(rc_slot(rc, h));
+            if (fc->word_ngram_max >= 2 && base + i >= 1) {
+                big[i] = (uint32_t)(mix2(p1, h ^ 2) >> shift);
+                __builtin_prefetch(&rc->ngram[ngram_slot(big[i])]);
+            }
+            p1 = h;
+        }
+        /* the pooled rows of the tokens that hit, and the model's slot of
+         * each word pair the pair cache does not have */
+        for (size_t i = 0; i < m; i++) {
+            if (fc->word_ngram_max >= 2 && base + i >= 1 &&
+                (uint32_t)(rc->ngram[ngram_slot(big[i])] >> 32) != big[i] + 1)
+                __builtin_prefetch(map->slot + st_rowmap_home(map, big[i]));
+            const rc_entry *e = rc_slot(rc, hb[i]);
+            if (e->epoch == rc->epoch && e->hash == hb[i]) {
+                const uint32_t *p = rc->pool + e->off;
+                __builtin_prefetch(p);
+                __builtin_prefetch(p + 16);
             }
         }
-        h2 = h1;
-        h1 = h;
-        if (fc->char_ngram_min == 0)
-            continue;
-        if (e) {
-            const uint32_t *rows = rc->pool + e->off + (e->len + 3) / 4;
-            for (size_t q = 0; q < e->nrows; q++)
-                if (counter_add(c, rows[q]))
-                    return STANCE_ERR_NOMEM;
-        } else {
-            size_t m = char_buckets(fc, tokens[t], tok_len[t], grams);
-            for (size_t q = 0; q < m; q++) {
-                r = row(ctx, grams[q]);
-                if (r != UINT32_MAX && counter_add(c, r))
-                    return STANCE_ERR_NOMEM;
+        for (size_t i = 0; i < m; i++) {
+            const size_t t = base + i;
+            const uint64_t h = hb[i];
+            rc_entry *slot = rc_slot(rc, h);
+            const rc_entry *e = rc_hit(rc, slot, h, tokens[t], tok_len[t])
+                                    ? slot
+                                    : rc_fill(rc, slot, fc, map, tokens[t], tok_len[t], h, grams);
+            /* the same sequence of features as st_count_features, each
+             * mapped to its row and the absent ones skipped: the counter
+             * sees the rows in the order it would have seen their buckets */
+            size_t ncg = 0;
+            if (fc->char_ngram_min)
+                ncg = e ? e->nrows : char_buckets(fc, tokens[t], tok_len[t], grams);
+            if ((rc_status = rows_reserve(c, ncg + 3)) != STANCE_OK)
+                goto fail;
+            uint32_t r = e ? e->uni : st_rowmap_find(map, (uint32_t)(h >> shift));
+            uint32_t wr[3];
+            size_t nw = 0;
+            if (r != UINT32_MAX)
+                wr[nw++] = r;
+            if (fc->word_ngram_max >= 2 && t >= 1) {
+                r = rc_ngram_row(rc, map, big[i]);
+                if (r != UINT32_MAX)
+                    wr[nw++] = r;
+                if (fc->word_ngram_max >= 3 && t >= 2) {
+                    r = rc_ngram_row(rc, map,
+                                     (uint32_t)(mix2(mix2(h2, h1 ^ 3), h) >> shift));
+                    if (r != UINT32_MAX)
+                        wr[nw++] = r;
+                }
+            }
+            h2 = h1;
+            h1 = h;
+            for (size_t q = 0; q < nw; q++) {
+                if ((rc_status = dense_reserve(rc, wr[q])) != STANCE_OK)
+                    goto fail;
+                rows_add(c, rc->dense, wr[q]);
+            }
+            if (!fc->char_ngram_min)
+                continue;
+            if (e) {
+                const uint32_t *rows = rc->pool + e->off + (e->len + 3) / 4;
+                for (size_t q = 0; q < ncg; q++) {
+                    if (rows[q] >= rc->dense_n &&
+                        (rc_status = dense_reserve(rc, rows[q])) != STANCE_OK)
+                        goto fail;
+                    rows_add(c, rc->dense, rows[q]);
+                }
+            } else {
+                for (size_t q = 0; q < ncg; q++) {
+                    r = st_rowmap_find(map, grams[q]);
+                    if (r == UINT32_MAX)
+                        continue;
+                    if ((rc_status = dense_reserve(rc, r)) != STANCE_OK)
+                        goto fail;
+                    rows_add(c, rc->dense, r);
+                }
             }
         }
     }
-    counter_finish(c);
+    for (size_t i = 0; i < c->n; i++) {
+        uint32_t r = c->out_bucket[i];
+        c->out_count[i] = rc->dense[r];
+        rc->dense[r] = 0;
+    }
     return (int)c->n;
+fail:
+    for (size_t i = 0; i < c->n; i++)
+        rc->dense[c->out_bucket[i]] = 0;
+    c->n = 0;
+    return rc_status;
 }
 
 size_t st_counter_size(const st_counter *c) { return c->n; }
@@ -444,15 +580,8 @@ uint32_t st_vocab_find(const st_vocab *v, uint32_t bucket)
 {
     if (!v->slot)
         return UINT32_MAX;
-    uint32_t k = bucket + 1;
-    uint32_t j = (k * 0x9E3779B1u) & v->mask;
-    uint64_t e;
-    while ((e = v->slot[j]) != 0) {
-        if ((uint32_t)(e >> 32) == k)
-            return (uint32_t)e;
-        j = (j + 1) & v->mask;
-    }
-    return UINT32_MAX;
+    const st_rowmap map = {v->slot, v->mask}; /* the same table layout */
+    return st_rowmap_find(&map, bucket);
 }
 
 void st_vocab_free(st_vocab *v)

@@ -105,17 +105,10 @@ int st_svm_prepare(st_svm *s, const st_vocab *v)
     return STANCE_OK;
 }
 
-uint32_t st_svm_row(const void *svm, uint32_t bucket)
+st_rowmap st_svm_rowmap(const st_svm *s)
 {
-    const st_svm *s = svm;
-    uint32_t k = bucket + 1, j = (k * 0x9E3779B1u) & s->fmask;
-    uint64_t e;
-    while ((e = s->fslot[j]) != 0) {
-        if ((uint32_t)(e >> 32) == k)
-            return (uint32_t)e;
-        j = (j + 1) & s->fmask;
-    }
-    return UINT32_MAX;
+    st_rowmap m = {s->fslot, s->fmask};
+    return m;
 }
 
 /* Accumulate the rows of one sentence into n_pairs sums.  NP is a
