@@ -169,6 +169,11 @@ STANCE_HIDDEN size_t st_counter_size(const st_counter *c);
 typedef struct st_rowmap {
     const uint64_t *slot;
     uint32_t mask;
+    uint32_t nrows;     /* every row in slot is below this */
+    /* optional: what will be read of each row counted, requested from
+     * memory as soon as the row is first seen (NULL: nothing) */
+    const char *prefetch;
+    size_t stride;
 } st_rowmap;
 
 static inline uint32_t st_rowmap_home(const st_rowmap *m, uint32_t bucket)

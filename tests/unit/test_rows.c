@@ -158,11 +158,11 @@ int main(void)
     /* empty the cache many times over with distinct made-up tokens, then
      * the corpus sentences again: still the same bits */
     {
-        char fake[64 * 40 + 1];
-        for (int round = 0; round < 3000; round++) {
+        char fake[64 * 40 + 1]; /* 480,000 distinct tokens: the pool fills several times */
+        for (int round = 0; round < 12000; round++) {
             size_t o = 0;
             for (int w = 0; w < 40; w++)
-                o += (size_t)snprintf(fake + o, sizeof fake - o, "tok%dx%dqzv ", round, w);
+                o += (size_t)snprintf(fake + o, sizeof fake - o, "tok%dx%dqzvabcdefgh ", round, w);
             const char *const *tok;
             const size_t *len;
             size_t n;

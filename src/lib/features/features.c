@@ -271,7 +271,7 @@ int st_count_features(st_counter *c, const st_feat_config *fc, const char *const
  * instead of dozens.  Direct-mapped by the token's hash; the token's bytes
  * are kept and compared, so a hit is exact; the pool is emptied when full. */
 #define RC_SLOTS (1u << 17)
-#define RC_POOL ((size_t)1 << 21) /* u32 words: 2 MiB a session */
+#define RC_POOL ((size_t)1 << 21) /* u32 words: 8 MiB a session */
 
 typedef struct rc_entry {
     uint64_t hash;
@@ -415,13 +415,12 @@ static int rows_reserve(st_counter *c, size_t more)
     return STANCE_OK;
 }
 
-static int dense_reserve(st_rowcache *rc, uint32_t r)
+/* A count for every row of the map. */
+static int dense_reserve(st_rowcache *rc, uint32_t nrows)
 {
-    if (r < rc->dense_n)
+    if (nrows <= rc->dense_n)
         return STANCE_OK;
-    size_t n = rc->dense_n ? rc->dense_n : 1024;
-    while (n <= r)
-        n *= 2;
+    size_t n = nrows;
     uint32_t *d = realloc(rc->dense, n * sizeof *d);
     if (!d)
         return STANCE_ERR_NOMEM;
@@ -431,17 +430,24 @@ static int dense_reserve(st_rowcache *rc, uint32_t r)
     return STANCE_OK;
 }
 
-/* One occurrence of row r (r < rc->dense_n, room reserved). */
-static inline void rows_add(st_counter *c, uint32_t *dense, uint32_t r)
+/* One occurrence of row r (r < map->nrows, room reserved). */
+static inline void rows_add(st_counter *c, uint32_t *dense, const st_rowmap *map, uint32_t r)
 {
-    if (dense[r]++ == 0)
+    if (dense[r]++ == 0) {
         c->out_bucket[c->n++] = r;
+        if (map->prefetch) {
+            __builtin_prefetch(map->prefetch + r * map->stride);
+            __builtin_prefetch(map->prefetch + r * map->stride + 64);
+        }
+    }
 }
 
 int st_count_rows(st_counter *c, st_rowcache *rc, const st_feat_config *fc,
                   const st_rowmap *map, const char *const *tokens, const size_t *tok_len, size_t n)
 {
     counter_clear(c);
+    if (dense_reserve(rc, map->nrows))
+        return STANCE_ERR_NOMEM;
     const unsigned shift = 64u - fc->hash_bits;
     const uint64_t wseed = SALT_WORD ^ ((uint64_t)fc->hash_seed << 32);
     uint64_t h1 = 0, h2 = 0;
@@ -479,6 +485,15 @@ int st_count_rows(st_counter *c, st_rowcache *rc, const st_feat_config *fc,
         for (size_t i = 0; i < m; i++) {
             const size_t t = base + i;
             const uint64_t h = hb[i];
+            if (i + 2 < m) {
+                /* the counts two tokens ahead will touch */
+                const rc_entry *ahead = rc_slot(rc, hb[i + 2]);
+                if (ahead->epoch == rc->epoch && ahead->hash == hb[i + 2]) {
+                    const uint32_t *ar = rc->pool + ahead->off + (ahead->len + 3) / 4;
+                    for (size_t q = 0; q < ahead->nrows; q++)
+                        __builtin_prefetch(rc->dense + ar[q]);
+                }
+            }
             rc_entry *slot = rc_slot(rc, h);
             const rc_entry *e = rc_hit(rc, slot, h, tokens[t], tok_len[t])
                                     ? slot
@@ -509,29 +524,19 @@ int st_count_rows(st_counter *c, st_rowcache *rc, const st_feat_config *fc,
             }
             h2 = h1;
             h1 = h;
-            for (size_t q = 0; q < nw; q++) {
-                if ((rc_status = dense_reserve(rc, wr[q])) != STANCE_OK)
-                    goto fail;
-                rows_add(c, rc->dense, wr[q]);
-            }
+            for (size_t q = 0; q < nw; q++)
+                rows_add(c, rc->dense, map, wr[q]);
             if (!fc->char_ngram_min)
                 continue;
             if (e) {
                 const uint32_t *rows = rc->pool + e->off + (e->len + 3) / 4;
-                for (size_t q = 0; q < ncg; q++) {
-                    if (rows[q] >= rc->dense_n &&
-                        (rc_status = dense_reserve(rc, rows[q])) != STANCE_OK)
-                        goto fail;
-                    rows_add(c, rc->dense, rows[q]);
-                }
+                for (size_t q = 0; q < ncg; q++)
+                    rows_add(c, rc->dense, map, rows[q]);
             } else {
                 for (size_t q = 0; q < ncg; q++) {
                     r = st_rowmap_find(map, grams[q]);
-                    if (r == UINT32_MAX)
-                        continue;
-                    if ((rc_status = dense_reserve(rc, r)) != STANCE_OK)
-                        goto fail;
-                    rows_add(c, rc->dense, r);
+                    if (r != UINT32_MAX)
+                        rows_add(c, rc->dense, map, r);
                 }
             }
         }
@@ -580,7 +585,7 @@ uint32_t st_vocab_find(const st_vocab *v, uint32_t bucket)
 {
     if (!v->slot)
         return UINT32_MAX;
-    const st_rowmap map = {v->slot, v->mask}; /* the same table layout */
+    const st_rowmap map = {v->slot, v->mask, v->n, NULL, 0}; /* the same table layout */
     return st_rowmap_find(&map, bucket);
 }
 

@@ -107,7 +107,8 @@ int st_svm_prepare(st_svm *s, const st_vocab *v)
 
 st_rowmap st_svm_rowmap(const st_svm *s)
 {
-    st_rowmap m = {s->fslot, s->fmask};
+    st_rowmap m = {s->fslot, s->fmask, s->nfeat, (const char *)s->fused,
+                   ((size_t)s->npairs + 1) * sizeof *s->fused};
     return m;
 }
 
@@ -127,7 +128,8 @@ st_rowmap st_svm_rowmap(const st_svm *s)
             double x = (sublinear_tf ? (tf < 16 ? s->sublinear[tf] : 1.0 + log((double)tf)) \
                                      : (double)tf) * r[0];                                  \
             norm += x * x;                                                                  \
-            for (int p = 0; p < (NP); p++)                                                  \
+            /* unrolled, so that the sums stay in registers */                              \
+            _Pragma("GCC unroll 16") for (int p = 0; p < (NP); p++)                         \
                 acc[p] += x * r[1 + p];                                                     \
         }                                                                                   \
         for (int p = 0; p < (NP); p++)                                                      \
