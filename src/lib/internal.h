@@ -124,8 +124,13 @@ STANCE_HIDDEN int st_segment(st_segmenter *sg, const char *text, size_t len, int
 typedef struct st_tokenizer st_tokenizer;
 STANCE_HIDDEN int st_tokenizer_new(st_tokenizer **out, stance_error *err);
 STANCE_HIDDEN void st_tokenizer_free(st_tokenizer *tk);
-/* Tests: on = always use ICU's word break iterator, never the ASCII path. */
+/* Tests: on = always utf8proc's normalisation and ICU's word break
+ * iterator, never a fast path. */
 STANCE_HIDDEN void st_tokenizer_force_icu(st_tokenizer *tk, int on);
+/* Tests: how many sentences were normalised by the code point table, and
+ * split by word classes beyond ASCII, instead of utf8proc and ICU. */
+STANCE_HIDDEN void st_tokenizer_counts(const st_tokenizer *tk, size_t *table_norms,
+                                       size_t *class_words);
 /* Normalise one sentence and split it into word, number and ideographic
  * tokens.  On success tokens[i] points at tok_len[i] bytes inside a buffer
  * owned by tk, valid until the next call. */

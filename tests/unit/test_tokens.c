@@ -1,5 +1,5 @@
-/* test_tokens.c - normalisation and word tokens, and that the ASCII fast
- * path gives exactly what utf8proc gives. */
+/* test_tokens.c - normalisation and word tokens, and that the fast paths
+ * (ASCII, and the code point tables) give exactly what utf8proc and ICU give. */
 #include "internal.h"
 #include "unit.h"
 
@@ -124,6 +124,70 @@ static void differential(void)
         }
     }
     CHECK(bad == 0);
+
+    /* beyond ASCII: the sentences above must mostly have taken the table
+     * paths, or this test proves nothing about them */
+    size_t tn0 = 0, cw0 = 0;
+    st_tokenizer_counts(T, &tn0, &cw0);
+    CHECK_MSG(tn0 > 1000 && cw0 > 1000, "table paths taken %zu and %zu times", tn0, cw0);
+    /* every code point of the table's range, alone and in contexts where
+     * normalisation or word breaks could join it to its neighbours */
+    static const char *ctx[][2] = {{"", ""},       {"a", "b"},   {"1", "2"},   {"x.", "y"},
+                                   {"", "\xcc\x81"}, {"e", ""},    {"", "a"},    {"a'", "'b"},
+                                   {"_", "_"},     {"\xce\xb1", "\xd0\xb6"}, {"a", "\xcd\x85"}};
+    bad = 0;
+    size_t tn1, cw1;
+    for (int32_t cp = 0x80; cp < 0x2E80 && bad < 5; cp++) {
+        if (cp >= 0xD800 && cp <= 0xDFFF)
+            continue;
+        unsigned char u[4];
+        utf8proc_ssize_t w = utf8proc_encode_char(cp, u);
+        for (size_t c = 0; c < sizeof ctx / sizeof *ctx; c++) {
+            char s[32];
+            size_t a = strlen(ctx[c][0]), b = strlen(ctx[c][1]);
+            memcpy(s, ctx[c][0], a);
+            memcpy(s + a, u, (size_t)w);
+            memcpy(s + a + (size_t)w, ctx[c][1], b);
+            size_t n = a + (size_t)w + b;
+            if (!same_tokens(s, n)) {
+                bad++;
+                CHECK_MSG(0, "fast paths differ on U+%04X in context %zu", (unsigned)cp, c);
+            }
+        }
+    }
+    CHECK(bad == 0);
+    st_tokenizer_counts(T, &tn1, &cw1);
+    CHECK_MSG(tn1 - tn0 > 20000 && cw1 - cw0 > 20000, "table paths taken %zu and %zu times",
+              tn1 - tn0, cw1 - cw0);
+    /* random strings over a mix of ASCII and the code points of our
+     * languages, marks, joiners, digits and scripts the paths must leave to
+     * ICU */
+    static const int32_t pool[] = {
+        'a', 'Z', '1', '_', '.', '\'', ',', ';', ':', ' ', '-', '"', '@', 0xE9, 0xC9, 0xF1,
+        0xDF, 0xE7, 0xFC, 0xAA, 0xB2, 0xBC, 0xA0, 0xAD, 0xB7, 0xAB, 0xBB, 0x130, 0x131, 0x149,
+        0x17F, 0x1C5, 0x301, 0x308, 0x327, 0x345, 0x386, 0x390, 0x3A3, 0x3C2, 0x3C3, 0x401,
+        0x416, 0x436, 0x451, 0x419, 0x439, 0x306, 0x483, 0x5D0, 0x627, 0x660, 0x966, 0xE01,
+        0x200B, 0x200C, 0x200D, 0x2010, 0x2013, 0x2014, 0x2018, 0x2019, 0x201C, 0x201D, 0x2024,
+        0x2026, 0x2027, 0x2044, 0x20AC, 0x2122, 0x2160, 0x2460, 0x3001, 0x4E2D, 0x30A2, 0xFB01,
+        0xFF21, 0xFF0E, 0x1F600, 0x2028, 0x85, 0x1E9E, 0x1E9B, 0x2126, 0x212A, 0x1FBE};
+    bad = 0;
+    st_tokenizer_counts(T, &tn0, &cw0);
+    for (int t = 0; t < 300000 && bad < 5; t++) {
+        char s[16 * 4];
+        size_t n = 0, m = 1 + st_rng_below(&r, 15);
+        for (size_t i = 0; i < m; i++) {
+            int32_t cp = pool[st_rng_below(&r, sizeof pool / sizeof *pool)];
+            n += (size_t)utf8proc_encode_char(cp, (unsigned char *)s + n);
+        }
+        if (!same_tokens(s, n)) {
+            bad++;
+            CHECK_MSG(0, "fast paths differ on random '%.*s'", (int)n, s);
+        }
+    }
+    CHECK(bad == 0);
+    st_tokenizer_counts(T, &tn1, &cw1);
+    CHECK_MSG(tn1 - tn0 > 10000 && cw1 - cw0 > 10000, "table paths taken %zu and %zu times",
+              tn1 - tn0, cw1 - cw0);
     st_tokenizer_free(ICU);
 }
 
