@@ -485,15 +485,6 @@ int st_count_rows(st_counter *c, st_rowcache *rc, const st_feat_config *fc,
         for (size_t i = 0; i < m; i++) {
             const size_t t = base + i;
             const uint64_t h = hb[i];
-            if (i + 2 < m) {
-                /* the counts two tokens ahead will touch */
-                const rc_entry *ahead = rc_slot(rc, hb[i + 2]);
-                if (ahead->epoch == rc->epoch && ahead->hash == hb[i + 2]) {
-                    const uint32_t *ar = rc->pool + ahead->off + (ahead->len + 3) / 4;
-                    for (size_t q = 0; q < ahead->nrows; q++)
-                        __builtin_prefetch(rc->dense + ar[q]);
-                }
-            }
             rc_entry *slot = rc_slot(rc, h);
             const rc_entry *e = rc_hit(rc, slot, h, tokens[t], tok_len[t])
                                     ? slot
