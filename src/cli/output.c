@@ -70,13 +70,32 @@ int cli_put_flat(cli_buf *b, const char *p, size_t n)
         b->data = q;
         b->cap = cap;
     }
-    size_t start = b->len;
-    b->len += stance_utf8_repair(p, n, b->data + b->len, NULL);
-    /* tabs, line breaks and other control characters (NUL among them)
-     * would break the line or the column: they become spaces */
-    for (size_t i = start; i < b->len; i++)
-        if ((unsigned char)b->data[i] < 0x20 || b->data[i] == 0x7f)
-            b->data[i] = ' ';
+    /* runs of printable ASCII are copied as they are; tabs, line breaks and
+     * other control characters (NUL among them) would break the line or the
+     * column, so they become spaces; runs of bytes above 0x7f are repaired
+     * to valid UTF-8 (an ASCII byte always ends an invalid sequence, so a
+     * run repairs as it would in its context) */
+    const unsigned char *u = (const unsigned char *)p;
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && u[j] >= 0x20 && u[j] < 0x7f)
+            j++;
+        memcpy(b->data + b->len, p + i, j - i);
+        b->len += j - i;
+        if (j == n)
+            break;
+        if (u[j] < 0x80) {
+            b->data[b->len++] = ' ';
+            i = j + 1;
+            continue;
+        }
+        size_t k = j;
+        while (k < n && u[k] >= 0x80)
+            k++;
+        b->len += stance_utf8_repair(p + j, k - j, b->data + b->len, NULL);
+        i = k;
+    }
     return 0;
 }
 
