@@ -433,12 +433,16 @@ static int dense_reserve(st_rowcache *rc, uint32_t nrows)
 /* One occurrence of row r (r < map->nrows, room reserved). */
 static inline void rows_add(st_counter *c, uint32_t *dense, const st_rowmap *map, uint32_t r)
 {
-    if (dense[r]++ == 0) {
-        c->out_bucket[c->n++] = r;
-        if (map->prefetch) {
-            __builtin_prefetch(map->prefetch + r * map->stride);
-            __builtin_prefetch(map->prefetch + r * map->stride + 64);
-        }
+    /* without a branch: whether a row is new is a coin toss to the
+     * processor, and a mispredicted branch costs more than the store and
+     * the request for a row that is already on its way */
+    uint32_t v = dense[r];
+    dense[r] = v + 1;
+    c->out_bucket[c->n] = r;
+    c->n += v == 0;
+    if (map->prefetch) {
+        __builtin_prefetch(map->prefetch + r * map->stride);
+        __builtin_prefetch(map->prefetch + r * map->stride + 64);
     }
 }
 
