@@ -282,11 +282,6 @@ typedef struct rc_entry {
     uint32_t epoch;
 } rc_entry;
 
-/* Word n-grams of two and three tokens: their bucket -> row, so frequent
- * pairs ("of the") skip the probe into the model's large table.  Keyed by
- * the bucket itself, so a hit is exact. */
-#define RC_NGRAMS (1u << 16)
-
 /* Tokens are looked up in blocks: the hashes of a whole block first, with
  * the cache lines they will need requested ahead, then the counting.  Most
  * sentences fit in one block. */
@@ -297,28 +292,12 @@ struct st_rowcache {
     uint32_t *pool;
     size_t used;
     uint32_t epoch;
-    uint64_t *ngram;   /* (bucket + 1) << 32 | row (UINT32_MAX: none); 0 empty */
     /* the counter of one sentence, indexed by row: rows are dense, so a
      * count is one array access instead of a hash probe; zero between
      * sentences */
     uint32_t *dense;
     size_t dense_n;
 };
-
-static inline uint32_t ngram_slot(uint32_t bucket)
-{
-    return (bucket * 0x9E3779B1u) >> 16;
-}
-
-static uint32_t rc_ngram_row(st_rowcache *rc, const st_rowmap *map, uint32_t bucket)
-{
-    uint64_t *e = &rc->ngram[ngram_slot(bucket)];
-    if ((uint32_t)(*e >> 32) == bucket + 1)
-        return (uint32_t)*e;
-    uint32_t r = st_rowmap_find(map, bucket);
-    *e = (uint64_t)(bucket + 1) << 32 | r;
-    return r;
-}
 
 int st_rowcache_new(st_rowcache **out)
 {
@@ -328,8 +307,7 @@ int st_rowcache_new(st_rowcache **out)
         return STANCE_ERR_NOMEM;
     rc->slot = calloc(RC_SLOTS, sizeof *rc->slot);
     rc->pool = malloc(RC_POOL * sizeof *rc->pool);
-    rc->ngram = calloc(RC_NGRAMS, sizeof *rc->ngram);
-    if (!rc->slot || !rc->pool || !rc->ngram) {
+    if (!rc->slot || !rc->pool) {
         st_rowcache_free(rc);
         return STANCE_ERR_NOMEM;
     }
@@ -344,7 +322,6 @@ void st_rowcache_free(st_rowcache *rc)
         return;
     free(rc->slot);
     free(rc->pool);
-    free(rc->ngram);
     free(rc->dense);
     free(rc);
 }
@@ -461,7 +438,8 @@ int st_count_rows(st_counter *c, st_rowcache *rc, const st_feat_config *fc,
     int rc_status = STANCE_OK;
     for (size_t base = 0; base < n; base += RC_BLOCK) {
         const size_t m = n - base < RC_BLOCK ? n - base : RC_BLOCK;
-        /* the block's hashes, and the cache lines of their slots */
+        /* the block's hashes, and the cache lines of their slots in the
+         * row cache (tokens) and in the model's map (word pairs) */
         uint64_t p1 = h1;
         for (size_t i = 0; i < m; i++) {
             uint64_t h = hash_bytes(tokens[base + i], tok_len[base + i], wseed);
@@ -469,16 +447,12 @@ int st_count_rows(st_counter *c, st_rowcache *rc, const st_feat_config *fc,
             __builtin_prefetch(rc_slot(rc, h));
             if (fc->word_ngram_max >= 2 && base + i >= 1) {
                 big[i] = (uint32_t)(mix2(p1, h ^ 2) >> shift);
-                __builtin_prefetch(&rc->ngram[ngram_slot(big[i])]);
+                __builtin_prefetch(map->slot + st_rowmap_home(map, big[i]));
             }
             p1 = h;
         }
-        /* the pooled rows of the tokens that hit, and the model's slot of
-         * each word pair the pair cache does not have */
+        /* the pooled rows of the tokens that hit */
         for (size_t i = 0; i < m; i++) {
-            if (fc->word_ngram_max >= 2 && base + i >= 1 &&
-                (uint32_t)(rc->ngram[ngram_slot(big[i])] >> 32) != big[i] + 1)
-                __builtin_prefetch(map->slot + st_rowmap_home(map, big[i]));
             const rc_entry *e = rc_slot(rc, hb[i]);
             if (e->epoch == rc->epoch && e->hash == hb[i]) {
                 const uint32_t *p = rc->pool + e->off;
@@ -507,12 +481,11 @@ int st_count_rows(st_counter *c, st_rowcache *rc, const st_feat_config *fc,
             if (r != UINT32_MAX)
                 wr[nw++] = r;
             if (fc->word_ngram_max >= 2 && t >= 1) {
-                r = rc_ngram_row(rc, map, big[i]);
+                r = st_rowmap_find(map, big[i]);
                 if (r != UINT32_MAX)
                     wr[nw++] = r;
                 if (fc->word_ngram_max >= 3 && t >= 2) {
-                    r = rc_ngram_row(rc, map,
-                                     (uint32_t)(mix2(mix2(h2, h1 ^ 3), h) >> shift));
+                    r = st_rowmap_find(map, (uint32_t)(mix2(mix2(h2, h1 ^ 3), h) >> shift));
                     if (r != UINT32_MAX)
                         wr[nw++] = r;
                 }
