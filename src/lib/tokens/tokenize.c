@@ -38,6 +38,7 @@ struct st_tokenizer {
     char *safe;             /* the sentence with overlong mark runs cut */
     size_t safe_cap;
     size_t table_norms, class_words; /* sentences the two table paths took */
+    uint8_t ascii_class[128]; /* aclass() of every ASCII byte */
 };
 
 void st_tokenizer_counts(const st_tokenizer *tk, size_t *table_norms, size_t *class_words)
@@ -57,18 +58,18 @@ void st_tokenizer_force_icu(st_tokenizer *tk, int on)
     ((utf8proc_option_t)(UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |            \
                          UTF8PROC_IGNORE | UTF8PROC_COMPOSE))
 
+static inline int aclass(unsigned char c);
+
 int st_tokenizer_new(st_tokenizer **out, stance_error *err)
 {
     *out = NULL;
     st_tokenizer *tk = calloc(1, sizeof *tk);
     if (!tk)
         return st_error(err, STANCE_ERR_NOMEM, "out of memory");
-    UErrorCode st = U_ZERO_ERROR;
-    tk->bi = ubrk_open(UBRK_WORD, "", NULL, 0, &st);
-    if (U_FAILURE(st)) {
-        st_tokenizer_free(tk);
-        return st_error(err, STANCE_ERR_ICU, "ICU word break iterator: %s", u_errorName(st));
-    }
+    for (int c = 0; c < 128; c++)
+        tk->ascii_class[c] = (uint8_t)aclass((unsigned char)c);
+    /* ICU's word break iterator is opened when a sentence first needs it:
+     * ASCII and simple text never do */
     *out = tk;
     return STANCE_OK;
 }
@@ -95,7 +96,14 @@ void st_tokenizer_free(st_tokenizer *tk)
 
 static int is_ascii(const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ULL)
+            return 0;
+    }
+    for (; i < n; i++)
         if ((unsigned char)s[i] >= 0x80)
             return 0;
     return 1;
@@ -490,7 +498,7 @@ static int ascii_words(st_tokenizer *tk, const char *s, size_t n, size_t *ntok)
     if (reserve_classes(tk, n))
         return STANCE_ERR_NOMEM;
     for (size_t i = 0; i < n; i++)
-        tk->cls[i] = (uint8_t)aclass((unsigned char)s[i]);
+        tk->cls[i] = tk->ascii_class[(unsigned char)s[i]];
     return words_by_class(tk, s, tk->cls, NULL, n, ntok);
 }
 
@@ -505,7 +513,7 @@ enum { C_NONE = 0xff };
 static int uclass(st_tokenizer *tk, int32_t cp)
 {
     if (cp < 0x80)
-        return aclass((unsigned char)cp);
+        return tk->ascii_class[cp];
     if (cp >= NT_LIMIT)
         return C_NONE;
     uint8_t k = tk->ctab[cp];
@@ -603,6 +611,14 @@ int st_tokenize(st_tokenizer *tk, const char *text, size_t len, const char *cons
         }
     }
     UErrorCode st = U_ZERO_ERROR;
+    if (!tk->bi) {
+        tk->bi = ubrk_open(UBRK_WORD, "", NULL, 0, &st);
+        if (U_FAILURE(st)) {
+            tk->bi = NULL;
+            return st_error(err, STANCE_ERR_ICU, "ICU word break iterator: %s",
+                            u_errorName(st));
+        }
+    }
     tk->ut = utext_openUTF8(tk->ut, tk->norm, (int64_t)tk->norm_len, &st);
     ubrk_setUText(tk->bi, tk->ut, &st);
     if (U_FAILURE(st))
