@@ -334,8 +334,17 @@ static inline rc_entry *rc_slot(st_rowcache *rc, uint64_t h)
 static inline int rc_hit(const st_rowcache *rc, const rc_entry *e, uint64_t h, const char *tok,
                          size_t len)
 {
-    return e->epoch == rc->epoch && e->hash == h && e->len == len &&
-           memcmp(rc->pool + e->off, tok, len) == 0;
+    if (e->epoch != rc->epoch || e->hash != h || e->len != len)
+        return 0;
+    /* most tokens are a few bytes: a loop beats a call to memcmp */
+    const unsigned char *a = (const unsigned char *)(rc->pool + e->off);
+    const unsigned char *b = (const unsigned char *)tok;
+    if (len > 16)
+        return memcmp(a, b, len) == 0;
+    for (size_t i = 0; i < len; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
 }
 
 /* Fill the entry for a token on a miss; NULL only if the token is too long
