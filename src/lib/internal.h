@@ -45,6 +45,9 @@ STANCE_HIDDEN int st_buf_reserve(st_buf *b, size_t extra);
 STANCE_HIDDEN int st_buf_append(st_buf *b, const void *p, size_t n);
 STANCE_HIDDEN int st_buf_printf(st_buf *b, const char *fmt, ...) STANCE_PRINTF(2, 3);
 STANCE_HIDDEN void st_buf_free(st_buf *b);
+/* A large table read at random: 2 MiB aligned and offered for transparent
+ * huge pages (zeroed if zero); NULL when out of memory; free() frees it. */
+STANCE_HIDDEN void *st_alloc_table(size_t size, int zero);
 
 /* strdup that returns NULL on NULL input or on failure. */
 STANCE_HIDDEN char *st_strdup(const char *s);

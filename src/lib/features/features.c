@@ -305,8 +305,8 @@ int st_rowcache_new(st_rowcache **out)
     st_rowcache *rc = calloc(1, sizeof *rc);
     if (!rc)
         return STANCE_ERR_NOMEM;
-    rc->slot = calloc(RC_SLOTS, sizeof *rc->slot);
-    rc->pool = malloc(RC_POOL * sizeof *rc->pool);
+    rc->slot = st_alloc_table(RC_SLOTS * sizeof *rc->slot, 1);
+    rc->pool = st_alloc_table(RC_POOL * sizeof *rc->pool, 0);
     if (!rc->slot || !rc->pool) {
         st_rowcache_free(rc);
         return STANCE_ERR_NOMEM;

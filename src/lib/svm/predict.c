@@ -48,8 +48,8 @@ int st_svm_prepare(st_svm *s, const st_vocab *v)
     uint64_t *key = malloc((n ? n : 1) * sizeof *key), *tmpk = malloc((n ? n : 1) * sizeof *tmpk);
     uint32_t *rank = malloc((n ? n : 1) * sizeof *rank), *tmpr = malloc((n ? n : 1) * sizeof *tmpr);
     size_t *count = malloc(65537 * sizeof *count);
-    s->fused = malloc((n * row + 1) * sizeof *s->fused);
-    s->fslot = calloc(size, sizeof *s->fslot);
+    s->fused = st_alloc_table((n * row + 1) * sizeof *s->fused, 0);
+    s->fslot = st_alloc_table(size * sizeof *s->fslot, 1);
     if (!key || !tmpk || !rank || !tmpr || !count || !s->fused || !s->fslot) {
         free(key);
         free(tmpk);

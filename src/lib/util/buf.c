@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 int st_buf_reserve(st_buf *b, size_t extra)
 {
@@ -72,4 +73,27 @@ char *st_strndup(const char *s, size_t n)
 char *st_strdup(const char *s)
 {
     return s ? st_strndup(s, strlen(s)) : NULL;
+}
+
+/* Large tables read at random (a model's weights, a session's row cache):
+ * aligned to 2 MiB and offered to the kernel for transparent huge pages,
+ * so that a lookup costs no walk of the page tables.  Where the kernel
+ * declines, they are ordinary memory.  Freed with free(). */
+void *st_alloc_table(size_t size, int zero)
+{
+    const size_t huge = (size_t)2 << 20;
+    void *p = NULL;
+    if (size < huge / 2) {
+        p = zero ? calloc(1, size ? size : 1) : malloc(size ? size : 1);
+        return p;
+    }
+    size_t rounded = (size + huge - 1) / huge * huge;
+    if (posix_memalign(&p, huge, rounded))
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, rounded, MADV_HUGEPAGE);
+#endif
+    if (zero)
+        memset(p, 0, size);
+    return p;
 }
