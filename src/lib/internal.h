@@ -272,6 +272,9 @@ typedef struct st_svm {
     double *fused;
     uint64_t *fslot;
     uint32_t fmask;
+    uint32_t fstride;  /* doubles from one fused row to the next: npairs + 1
+                        * rounded up to 4, so a row never spans more cache
+                        * lines than it must */
     double sublinear[16];  /* 1 + ln(tf) for the small counts of nearly every feature */
 } st_svm;
 

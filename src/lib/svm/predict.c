@@ -36,7 +36,7 @@ int st_svm_prepare(st_svm *s, const st_vocab *v)
 {
     if (s->kernel != STANCE_KERNEL_LINEAR || s->nfeat != v->n)
         return STANCE_OK;
-    const size_t np = (size_t)s->npairs, row = np + 1, n = s->nfeat;
+    const size_t np = (size_t)s->npairs, row = (np + 1 + 3) / 4 * 4, n = s->nfeat;
     free(s->fused);
     free(s->fslot);
     s->fslot = NULL;
@@ -91,10 +91,13 @@ int st_svm_prepare(st_svm *s, const st_vocab *v)
     for (int t = 1; t < 16; t++)
         s->sublinear[t] = 1.0 + log((double)t); /* the very values st_vectorize uses */
     s->fmask = (uint32_t)(size - 1);
+    s->fstride = (uint32_t)row;
     for (size_t r = 0; r < n; r++) {
         size_t f = rank[r];
         s->fused[r * row] = v->idf[f];
         memcpy(s->fused + r * row + 1, s->w + f * np, np * sizeof *s->w);
+        for (size_t pad = np + 1; pad < row; pad++)
+            s->fused[r * row + pad] = 0;
         uint32_t k = v->bucket[f] + 1;
         uint32_t j = (k * 0x9E3779B1u) & s->fmask;
         while (s->fslot[j])
@@ -108,7 +111,7 @@ int st_svm_prepare(st_svm *s, const st_vocab *v)
 st_rowmap st_svm_rowmap(const st_svm *s)
 {
     st_rowmap m = {s->fslot, s->fmask, s->nfeat, (const char *)s->fused,
-                   ((size_t)s->npairs + 1) * sizeof *s->fused};
+                   (size_t)s->fstride * sizeof *s->fused};
     return m;
 }
 
@@ -140,7 +143,7 @@ void st_svm_decision_rows(const st_svm *s, const st_counter *c, int sublinear_tf
 {
     enum { AHEAD = 16 };
     const int np = s->npairs;
-    const size_t row = (size_t)np + 1;
+    const size_t row = s->fstride;
     const size_t n = st_counter_size(c);
     const uint32_t *rows = st_counter_buckets(c), *count = st_counter_counts(c);
     const double *fused = s->fused;
