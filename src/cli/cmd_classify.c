@@ -4,17 +4,20 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 static const char usage_text[] =
-    "usage: stance classify [-m MODEL] [--format text|tsv|jsonl] [--probs] [--wrapped]\n"
-    "                       [--max-bytes N] [--text TEXT]... [FILE... | -]\n\n"
+    "usage: stance classify [-m MODEL] [-j N] [--format text|tsv|jsonl] [--probs]\n"
+    "                       [--wrapped] [--max-bytes N] [--text TEXT]... [FILE... | -]\n\n"
     "Split each input into sentences and label every sentence.  Inputs are files\n"
     "(gzip-compressed files are read transparently), '-' for standard input, and\n"
     "--text arguments; with none of these, standard input is read.\n\n"
     "  -m, --model MODEL    model file (default: the shipped default model)\n"
+    "  -j, --threads N      worker threads for files and standard input (default: the\n"
+    "                       number of online CPUs); the output is the same for any N\n"
     "  -f, --format FMT     text (default on a terminal), tsv (default otherwise), jsonl\n"
     "  -p, --probs          print every class probability\n"
     "  -w, --wrapped        single line breaks inside paragraphs are spaces\n"
@@ -37,6 +40,7 @@ typedef struct ctx {
     size_t index;         /* next sentence number in the document */
     size_t invalid;       /* invalid UTF-8 sequences in the document */
     int streaming;        /* text: header out, lines go straight to stdout */
+    struct pool *pool;    /* -j N > 1: chunks classified by worker threads */
 } ctx;
 
 /* Append the sentences of one chunk of a document: offsets are shifted by
@@ -98,11 +102,247 @@ static int emit(ctx *c, const char *doc, const char *text, size_t base, const st
     return 0;
 }
 
+/* ---------------------------------------------------------------- -j N
+ *
+ * With more than one thread, the chunks of a file are classified by worker
+ * threads, each with its own session, while this thread reads the next
+ * chunks and prints finished ones in order: numbering, offsets and the
+ * lines themselves are those of one thread.  A ring of N + 1 jobs bounds
+ * the memory to about a chunk per thread. */
+
+typedef struct job {
+    char *text;
+    size_t len, cap, base;
+    stance_sentence *sent; /* a copy of the session's result */
+    double *probs;
+    size_t n, sent_cap;
+    size_t invalid;
+    int rc;                /* stance status of the classification */
+    char msg[sizeof ((stance_error *)0)->msg];
+    int done;
+} job;
+
+typedef struct pool {
+    const stance_model *m;
+    unsigned flags;
+    int nthreads;
+    pthread_t *th;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t work_cv, done_cv;
+    job *jobs;
+    size_t njobs;
+    uint64_t head, tail, next; /* next to print, next to fill, next to classify */
+    int quit;
+    int failed; /* a job failed or output could not be written: print no more */
+} pool;
+
+static void *pool_worker(void *arg)
+{
+    pool *p = arg;
+    stance_session *s = NULL;
+    stance_error err = {0};
+    int srf = 0; /* the status of creating this thread's session */
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->quit && p->next == p->tail)
+            pthread_cond_wait(&p->work_cv, &p->mu);
+        if (p->quit)
+            break;
+        job *j = &p->jobs[p->next++ % p->njobs];
+        pthread_mutex_unlock(&p->mu);
+        if (!s && !srf)
+            srf = stance_session_new(p->m, &s, &err);
+        const stance_result *r = NULL;
+        j->rc = srf ? srf : stance_classify(s, j->text, j->len, p->flags, &r, &err);
+        if (j->rc) {
+            snprintf(j->msg, sizeof j->msg, "%s", err.msg);
+        } else {
+            const size_t k = (size_t)stance_model_nlabels(p->m);
+            if (r->n > j->sent_cap) {
+                stance_sentence *ns = realloc(j->sent, r->n * sizeof *ns);
+                double *np = ns ? realloc(j->probs, r->n * k * sizeof *np) : NULL;
+                if (ns)
+                    j->sent = ns;
+                if (np)
+                    j->probs = np;
+                if (!ns || !np) {
+                    j->rc = STANCE_ERR_NOMEM;
+                    snprintf(j->msg, sizeof j->msg, "out of memory");
+                } else {
+                    j->sent_cap = r->n;
+                }
+            }
+            if (!j->rc) {
+                for (size_t i = 0; i < r->n; i++) {
+                    j->sent[i] = r->sentences[i];
+                    memcpy(j->probs + i * k, r->sentences[i].probs, k * sizeof *j->probs);
+                    j->sent[i].probs = j->probs + i * k;
+                }
+                j->n = r->n;
+                j->invalid = r->invalid_utf8;
+            }
+        }
+        pthread_mutex_lock(&p->mu);
+        j->done = 1;
+        pthread_cond_broadcast(&p->done_cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    stance_session_free(s);
+    return NULL;
+}
+
+static void pool_free(pool *p)
+{
+    if (!p)
+        return;
+    if (p->started) {
+        pthread_mutex_lock(&p->mu);
+        p->quit = 1;
+        pthread_cond_broadcast(&p->work_cv);
+        pthread_mutex_unlock(&p->mu);
+        for (int i = 0; i < p->started; i++)
+            pthread_join(p->th[i], NULL);
+    }
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->work_cv);
+    pthread_cond_destroy(&p->done_cv);
+    for (size_t i = 0; i < p->njobs; i++) {
+        free(p->jobs[i].text);
+        free(p->jobs[i].sent);
+        free(p->jobs[i].probs);
+    }
+    free(p->jobs);
+    free(p->th);
+    free(p);
+}
+
+static pool *pool_new(const stance_model *m, unsigned flags, int nthreads)
+{
+    pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->m = m;
+    p->flags = flags;
+    p->nthreads = nthreads;
+    p->njobs = (size_t)nthreads + 1; /* one for each thread, one being read or printed */
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->work_cv, NULL);
+    pthread_cond_init(&p->done_cv, NULL);
+    p->jobs = calloc(p->njobs, sizeof *p->jobs);
+    p->th = calloc((size_t)nthreads, sizeof *p->th);
+    if (!p->jobs || !p->th) {
+        pool_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* Print the finished jobs at the head of the ring, in order; with wait,
+ * wait for the head job first.  Stops at the first job that failed: its
+ * error is reported and its status returned, as one thread would have. */
+static int pool_print(ctx *c, const char *doc, int wait, int all)
+{
+    pool *p = c->pool;
+    int status = EXIT_OK;
+    pthread_mutex_lock(&p->mu);
+    while (p->head < p->tail) {
+        job *j = &p->jobs[p->head % p->njobs];
+        if (!j->done) {
+            if (!wait && !all)
+                break;
+            pthread_cond_wait(&p->done_cv, &p->mu);
+            continue;
+        }
+        pthread_mutex_unlock(&p->mu);
+        if (j->rc) {
+            cli_error("classify", "%s: %s", doc, j->msg);
+            status = cli_exit_code(j->rc);
+        } else {
+            c->invalid += j->invalid;
+            stance_result r = {j->n, j->sent, j->invalid};
+            if (emit(c, doc, j->text, j->base, &r))
+                status = EXIT_IO;
+        }
+        pthread_mutex_lock(&p->mu);
+        j->done = 0;
+        p->head++;
+        wait = 0;
+        if (status) {
+            p->failed = 1;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    return status;
+}
+
+/* Forget the jobs not printed (after an error): wait for those being
+ * classified, drop the queued ones. */
+static void pool_discard(pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->tail = p->next; /* nothing queued is started any more */
+    while (p->head < p->tail) {
+        job *j = &p->jobs[p->head % p->njobs];
+        if (!j->done) {
+            pthread_cond_wait(&p->done_cv, &p->mu);
+            continue;
+        }
+        j->done = 0;
+        p->head++;
+    }
+    p->head = p->tail = p->next;
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* The chunk callback with a pool: hand the chunk to a worker, printing
+ * what is finished (and waiting for the oldest job when the ring is
+ * full). */
+static int pool_chunk(ctx *c, const char *doc, const char *text, size_t len, size_t base)
+{
+    pool *p = c->pool;
+    int status = pool_print(c, doc, p->tail - p->head == p->njobs, 0);
+    if (status)
+        return status;
+    job *j = &p->jobs[p->tail % p->njobs];
+    if (len > j->cap) {
+        char *t = realloc(j->text, len);
+        if (!t) {
+            cli_error("classify", "%s: out of memory", doc);
+            return EXIT_IO;
+        }
+        j->text = t;
+        j->cap = len;
+    }
+    memcpy(j->text, text, len);
+    j->len = len;
+    j->base = base;
+    j->n = 0;
+    j->rc = 0;
+    pthread_mutex_lock(&p->mu);
+    p->tail++;
+    /* threads start as the work comes, so one chunk costs one thread */
+    if (p->started < p->nthreads && (int)(p->tail - p->next) > 0 &&
+        pthread_create(&p->th[p->started], NULL, pool_worker, p) == 0)
+        p->started++;
+    pthread_cond_signal(&p->work_cv);
+    pthread_mutex_unlock(&p->mu);
+    if (!p->started) {
+        cli_error("classify", "cannot start a thread");
+        return EXIT_IO;
+    }
+    return EXIT_OK;
+}
+
 static int classify_chunk(ctx *c, const char *doc, const char *text, size_t len, size_t base)
 {
     stance_error err = {0};
     const stance_result *r;
-    int rc = stance_classify(c->s, text, len, c->flags, &r, &err);
+    /* this thread's session: for --text, and for files with one thread */
+    int rc = c->s ? STANCE_OK : stance_session_new(c->m, &c->s, &err);
+    if (!rc)
+        rc = stance_classify(c->s, text, len, c->flags, &r, &err);
     if (rc) {
         cli_error("classify", "%s: %s", doc, err.msg);
         return cli_exit_code(rc);
@@ -142,7 +382,10 @@ static int one(ctx *c, const char *doc, const char *text, size_t len)
 
 static int chunk(void *arg, const char *doc, const char *text, size_t len, size_t base)
 {
-    return classify_chunk(arg, doc, text, len, base);
+    ctx *c = arg;
+    if (c->pool)
+        return pool_chunk(c, doc, text, len, base);
+    return classify_chunk(c, doc, text, len, base);
 }
 
 /* Classify a file or standard input chunk by chunk (cli_stream_chunks). */
@@ -152,6 +395,16 @@ static int stream_file(ctx *c, const char *path, size_t max_line)
     begin_doc(c);
     int status = cli_stream_chunks("classify", path, (c->flags & STANCE_WRAPPED) != 0, max_line,
                                    chunk, c);
+    if (c->pool) {
+        /* the chunks read before the end (or a reading error) are printed
+         * first, up to the first that failed; after a failure nothing
+         * more is */
+        int p = c->pool->failed ? EXIT_OK : pool_print(c, doc, 0, 1);
+        if (p && (status == EXIT_OK || p == EXIT_IO))
+            status = p;
+        pool_discard(c->pool);
+        c->pool->failed = 0;
+    }
     /* the sentences before an error are printed in every format */
     int e = end_doc(c, doc);
     return status ? status : e;
@@ -163,19 +416,22 @@ int cmd_classify(int argc, char **argv)
         {"model", required_argument, NULL, 'm'}, {"format", required_argument, NULL, 'f'},
         {"probs", no_argument, NULL, 'p'},       {"wrapped", no_argument, NULL, 'w'},
         {"text", required_argument, NULL, 't'},  {"max-bytes", required_argument, NULL, 'B'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+        {"threads", required_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     const char *model = NULL;
     ctx c;
     memset(&c, 0, sizeof c);
     c.format = isatty(STDOUT_FILENO) ? FMT_TEXT : FMT_TSV;
     long max_bytes = 64L << 20;
+    long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+    long threads = nproc > 0 ? (nproc > 256 ? 256 : nproc) : 1;
     char **texts = calloc((size_t)argc + 1, sizeof *texts);
     size_t ntexts = 0;
     int opt, status = EXIT_OK;
     if (!texts)
         return EXIT_IO;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "m:f:pwt:h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "m:j:f:pwt:h", opts, NULL)) != -1) {
         switch (opt) {
         case 'm': model = optarg; break;
         case 'f':
@@ -194,6 +450,12 @@ int cmd_classify(int argc, char **argv)
         case 'p': c.probs = 1; break;
         case 'w': c.flags |= STANCE_WRAPPED; break;
         case 't': texts[ntexts++] = optarg; break;
+        case 'j':
+            if (cli_parse_long("classify", "--threads", optarg, 1, 256, &threads)) {
+                free(texts);
+                return EXIT_USAGE;
+            }
+            break;
         case 'B':
             if (cli_parse_long("classify", "--max-bytes", optarg, 1, 1L << 30, &max_bytes)) {
                 free(texts);
@@ -223,13 +485,6 @@ int cmd_classify(int argc, char **argv)
                 printf("\tp_%s", stance_model_label(c.m, j));
         printf("\ttext\n");
     }
-    stance_error err = {0};
-    int rc = stance_session_new(c.m, &c.s, &err);
-    if (rc) {
-        cli_error("classify", "%s", err.msg);
-        status = cli_exit_code(rc);
-        goto done;
-    }
     for (size_t i = 0; i < ntexts; i++) {
         char id[32];
         snprintf(id, sizeof id, "text:%zu", i + 1);
@@ -240,6 +495,11 @@ int cmd_classify(int argc, char **argv)
         }
         if (r > status)
             status = r;
+    }
+    if (threads > 1 && !(c.pool = pool_new(c.m, c.flags, (int)threads))) {
+        cli_error("classify", "out of memory");
+        status = EXIT_IO;
+        goto done;
     }
     /* with neither files nor --text, standard input is the one document */
     int npaths;
@@ -257,6 +517,7 @@ done:;
     int fin = cli_finish_stdout("classify");
     if (fin && !status)
         status = fin;
+    pool_free(c.pool);
     cli_buf_free(&c.out);
     cli_buf_free(&c.doc_out);
     stance_session_free(c.s);

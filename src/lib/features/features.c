@@ -271,7 +271,7 @@ int st_count_features(st_counter *c, const st_feat_config *fc, const char *const
  * instead of dozens.  Direct-mapped by the token's hash; the token's bytes
  * are kept and compared, so a hit is exact; the pool is emptied when full. */
 #define RC_SLOTS (1u << 17)
-#define RC_POOL ((size_t)1 << 21) /* u32 words: 8 MiB a session */
+#define RC_POOL ((size_t)1 << 20) /* u32 words: 4 MiB a session */
 
 typedef struct rc_entry {
     uint64_t hash;
