@@ -69,6 +69,12 @@ check-sanitize:
 stance-asan: $(CLI_SRC) build-asan/libstance.a
 	$(CC) $(CPPFLAGS) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -o $@ $(CLI_SRC) build-asan/libstance.a $(LIBS)
 
+# ThreadSanitizer: the CLI and the library in one build (gcc's TSan), for
+# the threads of classify -j, score -j and train (tests/tsan.sh).
+TSAN_FLAGS = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+stance-tsan: $(CLI_SRC) $(LIB_SRC) $(wildcard src/lib/*.h src/lib/*/*.h src/cli/*.h include/*.h)
+	$(CC) $(CPPFLAGS) $(WARN) $(TSAN_FLAGS) -o $@ $(CLI_SRC) $(LIB_SRC) $(LIBS)
+
 # libFuzzer targets: every tests/fuzz/fuzz_*.c linked against the whole
 # library, all built with clang's fuzzer, ASan and UBSan instrumentation into
 # build-fuzz/.  tests/fuzz/run.sh SECONDS builds and runs them.
@@ -106,4 +112,4 @@ install: all
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/stance.pc
 
 clean:
-	rm -rf build build-asan stance stance-asan
+	rm -rf build build-asan stance stance-asan stance-tsan
