@@ -254,7 +254,9 @@ typedef struct st_svm {
     double gamma;        /* RBF */
     double *rho;         /* npairs: f_p(x) = w_p . x - rho_p */
     double *probA, *probB; /* npairs: P(i | i or j) = 1 / (1 + exp(A f + B)) */
-    /* linear: nfeat * npairs weights, feature-major (w[f * npairs + p]) */
+    /* linear: nfeat * npairs weights, feature-major (w[f * npairs + p]);
+     * NULL in a model loaded from a file, whose weights live only in the
+     * fused rows (st_svm_weights finds them either way) */
     uint32_t nfeat;
     double *w;
     /* RBF: support vectors, grouped by class (nsv_class[c] each) */
@@ -268,9 +270,11 @@ typedef struct st_svm {
      * its IDF then its npairs weights, so a sentence feature touches one
      * row; rows in order of decreasing document frequency (increasing IDF),
      * so the features most sentences use share a small, cache-resident
-     * region; fslot maps (bucket + 1) << 32 | row, open addressing */
+     * region; fslot maps (bucket + 1) << 32 | row, open addressing; frow
+     * maps a feature to its row */
     double *fused;
     uint64_t *fslot;
+    uint32_t *frow;
     uint32_t fmask;
     uint32_t fstride;  /* doubles from one fused row to the next: npairs + 1
                         * rounded up to 4, so a row never spans more cache
@@ -283,8 +287,17 @@ STANCE_HIDDEN void st_svm_free(st_svm *s);
  * both with ascending indices. */
 STANCE_HIDDEN double st_sparse_sqdist(const st_fvec *x, const uint32_t *ix, const double *v,
                                       size_t n);
-/* Build the fused IDF-and-weights rows of a linear classifier over v. */
+/* Build the fused IDF-and-weights rows of a linear classifier over v from
+ * its w (nothing to do when w is NULL: the loader built them). */
 STANCE_HIDDEN int st_svm_prepare(st_svm *s, const st_vocab *v);
+/* Allocate the fused rows, frow and the bucket index of a linear classifier
+ * of nfeat == v->n features and fill in all but the weights, which the
+ * caller then stores at st_svm_fused_weights(s, f) for every feature f. */
+STANCE_HIDDEN int st_svm_layout(st_svm *s, const st_vocab *v);
+STANCE_HIDDEN double *st_svm_fused_weights(st_svm *s, uint32_t f);
+/* The npairs weights of feature f of a linear classifier: in w, or in its
+ * fused row when there is no w. */
+STANCE_HIDDEN const double *st_svm_weights(const st_svm *s, uint32_t f);
 /* The bucket -> row map of a prepared linear classifier, for st_count_rows;
  * and the decision values from a counter of rows. */
 STANCE_HIDDEN st_rowmap st_svm_rowmap(const st_svm *s);
@@ -357,11 +370,13 @@ struct stance_model {
     size_t nsources;
     st_source *sources;
     char id[17];
+    int format;          /* the file's format version; 0: not from a file */
 };
 
 STANCE_HIDDEN stance_model *st_model_alloc(void);
 
 /* model_file.c: the only code that knows the file's bytes. */
+#define ST_MODEL_FORMAT 2 /* the file format version the writer writes */
 STANCE_HIDDEN int st_model_encode(const stance_model *m, unsigned char **out, size_t *len,
                                   stance_error *err);
 STANCE_HIDDEN int st_model_decode(const unsigned char *data, size_t len, const char *name,

@@ -5,11 +5,14 @@
  * STANCE_ERR_VERSION with a message and no model: no crash, no leak, no
  * sanitizer report, no huge allocation.
  *
- * Each input is tried twice through stance_model_load_buffer: as a whole file,
- * and as an uncompressed payload wrapped in a well-formed header (length,
- * zlib, CRC-32).  Random bytes almost never get past the checksum, so the
- * second form is what reaches the section decoders; the header layout used
- * here is documented at the top of src/lib/model/model_file.c.
+ * Each input is tried three times through stance_model_load_buffer: as a
+ * whole file, and as a payload wrapped in a well-formed header (length,
+ * CRC-32) of format 1 (deflated) and of format 2 (stored).  Random bytes
+ * almost never get past the checksum, so the wrapped forms are what reach
+ * the section decoders; the header layout used here is documented at the top
+ * of src/lib/model/model_file.c.  The format 2 file is also loaded from a
+ * file by stance_model_load, which decodes it as it reads it, another path:
+ * it must give the same model, or the same error.
  *
  * Build and run (from the repository root):
  *
@@ -24,12 +27,16 @@
  * Seeds that are whole files also seed the payload form poorly; adding their
  * inflated payloads (python3 -c 'import sys,zlib; ...[36:]') as seeds helps.
  */
+#define _GNU_SOURCE /* memfd_create */
 #include "stance.h"
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <zlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -51,6 +58,43 @@ static void try_load(const uint8_t *data, size_t size)
                (rc != STANCE_ERR_MODEL && rc != STANCE_ERR_VERSION && rc != STANCE_ERR_NOMEM)) {
         abort();
     }
+}
+
+/* The same bytes from a file: the same outcome.  A model is compared by its
+ * description, an error by its code and its message after the file name. */
+static void try_file(const uint8_t *data, size_t size)
+{
+    static int fd = -2;
+    static char path[64];
+    if (fd == -2) {
+        fd = memfd_create("fuzz_model", 0);
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    }
+    if (fd < 0 || ftruncate(fd, 0) != 0)
+        return;
+    if (size > 0 && pwrite(fd, data, size, 0) != (ssize_t)size)
+        return;
+    stance_model *a = NULL, *b = NULL;
+    stance_error ea, eb;
+    memset(&ea, 0, sizeof ea);
+    memset(&eb, 0, sizeof eb);
+    int ra = stance_model_load_buffer(data, size, &a, &ea);
+    int rb = stance_model_load(path, &b, &eb);
+    if (ra != rb)
+        abort();
+    if (ra == STANCE_OK) {
+        char *ja = stance_model_info_json(a), *jb = stance_model_info_json(b);
+        if (!ja || !jb || strcmp(ja, jb) != 0)
+            abort();
+        free(ja);
+        free(jb);
+    } else {
+        size_t la = strlen("<buffer>"), lb = strlen(path);
+        if (b || strncmp(eb.msg, path, lb) != 0 || strcmp(ea.msg + la, eb.msg + lb) != 0)
+            abort();
+    }
+    stance_model_free(a);
+    stance_model_free(b);
 }
 
 /* The model file's payload is raw deflate (no zlib header or Adler-32). */
@@ -94,6 +138,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         le(f + 32, crc32(crc32(0, Z_NULL, 0), data, (uInt)size), 4);
         try_load(f, 36 + (size_t)clen);
     }
+    free(f);
+
+    f = malloc(36 + size);
+    if (!f)
+        return 0;
+    memcpy(f, "STANCEMD", 8);
+    le(f + 8, 2, 4);
+    le(f + 12, 0, 4);
+    le(f + 16, size, 8);
+    le(f + 24, size, 8);
+    le(f + 32, crc32(crc32(0, Z_NULL, 0), data, (uInt)size), 4);
+    memcpy(f + 36, data, size);
+    try_load(f, 36 + size);
+    try_file(f, 36 + size);
     free(f);
     return 0;
 }

@@ -4,15 +4,18 @@
  *
  *   test_model_file                 run the tests (from the repository root,
  *                                   to also check tests/bad-models/)
- *   test_model_file --write-model F [rbf]
+ *   test_model_file --write-model F [rbf] [v1]
  *                                   write the valid (linear, or RBF) model this
  *                                   test builds to F (for tests/bad-models/make.sh
- *                                   and as fuzzing seeds)
+ *                                   and as fuzzing seeds), in format 2 or, with
+ *                                   v1, in format 1 as earlier versions wrote it
  *
  * The test knows the file's header layout and section framing (documented at
  * the top of src/lib/model/model_file.c) only to forge files: a payload with
  * absurd counts re-packed with a valid CRC, so that the count checks, not the
- * checksum, must catch them.
+ * checksum, must catch them.  Every broken file is tried from memory and
+ * from a file, which for format 2 takes another path (decoded as it is
+ * read): both must refuse it with the same message.
  */
 #include "internal.h"
 #include "unit.h"
@@ -187,6 +190,15 @@ static int unpack(const unsigned char *file, size_t len, unsigned char **payload
     *payload = malloc((size_t)ulen + 1);
     if (!*payload)
         return -1;
+    if (file[8] == 2) { /* stored as it is */
+        if (ulen != len - HDR) {
+            free(*payload);
+            return -1;
+        }
+        memcpy(*payload, file + HDR, (size_t)ulen);
+        *plen = (size_t)ulen;
+        return 0;
+    }
     z_stream z;
     memset(&z, 0, sizeof z);
     int zr = inflateInit2(&z, -15);
@@ -231,6 +243,9 @@ static void le(unsigned char *p, uint64_t v, int n)
         p[i] = (unsigned char)(v >> (8 * i));
 }
 
+/* The format version repack writes: 1 (deflate) or 2 (stored). */
+static int pack_format = 2;
+
 /* A well-formed header, checksum and compression around any payload. */
 static int repack(const unsigned char *payload, size_t plen, unsigned char **file, size_t *flen)
 {
@@ -238,12 +253,15 @@ static int repack(const unsigned char *payload, size_t plen, unsigned char **fil
     *file = malloc(HDR + (size_t)clen);
     if (!*file)
         return -1;
-    if (raw_deflate(payload, plen, *file + HDR, &clen, 9) != 0) {
+    if (pack_format == 2) {
+        memcpy(*file + HDR, payload, plen);
+        clen = (uLongf)plen;
+    } else if (raw_deflate(payload, plen, *file + HDR, &clen, 9) != 0) {
         free(*file);
         return -1;
     }
     memcpy(*file, "STANCEMD", 8);
-    le(*file + 8, 1, 4);
+    le(*file + 8, (uint64_t)pack_format, 4);
     le(*file + 12, 0, 4);
     le(*file + 16, plen, 8);
     le(*file + 24, clen, 8);
@@ -271,22 +289,62 @@ static long find_section(const unsigned char *p, size_t plen, const char *tag)
 
 static stance_model *const SENTINEL = (stance_model *)&unit_passed;
 
-/* A broken file: refused with MODEL or VERSION, a message, and *out NULL. */
+/* A file for loading from a path: loading from a file is another path. */
+static char file_path[64];
+
+static int write_file(const char *path, const unsigned char *data, size_t len)
+{
+    /* a new file each time: truncating one makes some file systems flush */
+    unlink(path);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    size_t put = fwrite(data, 1, len, f);
+    return fclose(f) == 0 && put == len ? 0 : -1;
+}
+
+/* Load data from file_path, through stance_model_load; *e gets its error
+ * message with the file name replaced by "<buffer>". */
+static int load_from_file(const unsigned char *data, size_t len, stance_model **m,
+                          stance_error *e)
+{
+    if (!CHECK(write_file(file_path, data, len) == 0))
+        return STANCE_ERR_IO;
+    int rc = stance_model_load(file_path, m, e);
+    size_t pl = strlen(file_path);
+    if (rc != STANCE_OK && strncmp(e->msg, file_path, pl) == 0) {
+        char rest[sizeof e->msg];
+        snprintf(rest, sizeof rest, "%s", e->msg + pl);
+        snprintf(e->msg, sizeof e->msg, "<buffer>%.*s", (int)(sizeof rest - 9), rest);
+    }
+    return rc;
+}
+
+/* A broken file: refused with MODEL or VERSION, a message, and *out NULL,
+ * from memory and from a file alike. */
 static int expect_bad(const unsigned char *data, size_t len, const char *what, long arg,
                       stance_error *e)
 {
     stance_model *m = SENTINEL;
-    stance_error tmp;
+    stance_error tmp, fe;
     if (!e)
         e = &tmp;
     memset(e, 0, sizeof *e);
+    memset(&fe, 0, sizeof fe);
     int rc = stance_model_load_buffer(data, len, &m, e);
     int ok = (rc == STANCE_ERR_MODEL || rc == STANCE_ERR_VERSION) && e->code == rc &&
              e->msg[0] != '\0' && m == NULL;
     CHECK_MSG(ok, "%s %ld: rc %d, msg '%s', out %p", what, arg, rc, e->msg, (void *)m);
     if (m != SENTINEL)
         stance_model_free(m);
-    return ok;
+    m = SENTINEL;
+    int frc = load_from_file(data, len, &m, &fe);
+    int fok = frc == rc && fe.code == frc && m == NULL && strcmp(fe.msg, e->msg) == 0;
+    CHECK_MSG(fok, "%s %ld from a file: rc %d, msg '%s', out %p; from memory rc %d, '%s'", what,
+              arg, frc, fe.msg, (void *)m, rc, e->msg);
+    if (m != SENTINEL)
+        stance_model_free(m);
+    return ok && fok;
 }
 
 static int same_bytes(const unsigned char *a, size_t na, const unsigned char *b, size_t nb)
@@ -310,7 +368,10 @@ static void check_equal_models(const stance_model *a, const stance_model *b)
     CHECK(memcmp(a->svm->rho, b->svm->rho, 3 * sizeof(double)) == 0);
     CHECK(memcmp(a->svm->probB, b->svm->probB, 3 * sizeof(double)) == 0);
     if (a->svm->kernel == STANCE_KERNEL_LINEAR) {
-        CHECK(memcmp(a->svm->w, b->svm->w, 15 * sizeof(double)) == 0);
+        CHECK_INT(a->svm->nfeat, b->svm->nfeat);
+        for (uint32_t f = 0; f < a->svm->nfeat && f < b->svm->nfeat; f++)
+            CHECK(memcmp(st_svm_weights(a->svm, f), st_svm_weights(b->svm, f),
+                         3 * sizeof(double)) == 0);
     } else {
         CHECK_INT(a->svm->nsv, b->svm->nsv);
         CHECK(memcmp(a->svm->sv_start, b->svm->sv_start, 5 * sizeof(uint64_t)) == 0);
@@ -542,7 +603,9 @@ static void test_truncation(const unsigned char *good, size_t n)
         expect_bad(good, len, "truncated to", (long)len, NULL);
 }
 
-static void test_bit_flips(const unsigned char *good, size_t n)
+/* good: a file of either format; canon: the model's own encoding. */
+static void test_bit_flips(const unsigned char *good, size_t n, const unsigned char *canon,
+                           size_t cn)
 {
     unsigned char *b = dup_mem(good, n);
     if (!CHECK(b != NULL))
@@ -552,10 +615,11 @@ static void test_bit_flips(const unsigned char *good, size_t n)
         expect_bad(b, n, "header bit", (long)bit, NULL);
         b[bit / 8] ^= (unsigned char)(1u << (bit % 8));
     }
-    /* In the compressed payload a flip must be refused, or else be one that
+    /* In the payload a flip must be refused, or else (format 1) be one that
      * zlib provably ignores (the padding bits after the final block): then
      * the decoded model is exactly the original one.  Anything in between
-     * would be silent corruption. */
+     * would be silent corruption.  A stored payload has no such bits: the
+     * CRC-32 catches every flip. */
     size_t pbits = (n - HDR) * 8, ignored = 0;
     size_t tries = pbits < 2000 ? pbits : 2000;
     for (size_t t = 0; t < tries; t++) {
@@ -567,8 +631,8 @@ static void test_bit_flips(const unsigned char *good, size_t n)
         if (rc == STANCE_OK) {
             unsigned char *re = NULL;
             size_t rn = 0;
-            CHECK_MSG(st_model_encode(m, &re, &rn, &e) == STANCE_OK &&
-                          same_bytes(re, rn, good, n),
+            CHECK_MSG(good[8] == 1 && st_model_encode(m, &re, &rn, &e) == STANCE_OK &&
+                          same_bytes(re, rn, canon, cn),
                       "payload bit %zu flipped: accepted a different model", bit);
             free(re);
             stance_model_free(m);
@@ -576,6 +640,8 @@ static void test_bit_flips(const unsigned char *good, size_t n)
         } else {
             CHECK_MSG((rc == STANCE_ERR_MODEL || rc == STANCE_ERR_VERSION) && e.msg[0] && !m,
                       "payload bit %zu: rc %d msg '%s'", bit, rc, e.msg);
+            if (t % 8 == 0) /* the same from a file */
+                expect_bad(b, n, "payload bit", (long)bit, NULL);
         }
         b[bit / 8] ^= (unsigned char)(1u << (bit % 8));
     }
@@ -587,7 +653,7 @@ static void test_bit_flips(const unsigned char *good, size_t n)
     free(b);
 }
 
-static void test_header_cases(const unsigned char *good, size_t n)
+static void test_header_cases(const unsigned char *good, size_t n, int format)
 {
     stance_error e;
     unsigned char *b = malloc(n + 8);
@@ -607,7 +673,7 @@ static void test_header_cases(const unsigned char *good, size_t n)
     le(b + 8, 7, 4);
     expect_bad(b, n, "future version", 7, &e);
     CHECK_INT(e.code, STANCE_ERR_VERSION);
-    CHECK_STR(e.msg, "<buffer>: model format version 7 is newer than this build supports (1)");
+    CHECK_STR(e.msg, "<buffer>: model format version 7 is newer than this build supports (2)");
     stance_model *m = NULL;
     int rc = st_model_decode(b, n, "models/x.stm", &m, &e);
     CHECK(rc == STANCE_ERR_VERSION && strncmp(e.msg, "models/x.stm: ", 14) == 0);
@@ -623,18 +689,20 @@ static void test_header_cases(const unsigned char *good, size_t n)
     expect_bad(b, n, "corrupt tail", 0, NULL);
 
     /* bytes after the end of the zlib stream but inside the announced
-     * compressed length */
+     * compressed length; a stored payload's two lengths must agree */
     memcpy(b, good, n);
     memcpy(b + n, "\0\0\0\0", 4);
     le(b + 24, n - HDR + 4, 8);
     expect_bad(b, n + 4, "stream ends early", 0, &e);
-    CHECK_MSG(strstr(e.msg, "ends 4 bytes before") != NULL, "%s", e.msg);
+    CHECK_MSG(strstr(e.msg, format == 1 ? "ends 4 bytes before" : "stores it as it is") != NULL,
+              "%s", e.msg);
 
     /* a lying uncompressed size far beyond what the bytes can inflate to */
     memcpy(b, good, n);
     le(b + 16, (uint64_t)1 << 31, 8);
     expect_bad(b, n, "bomb size", 0, &e);
-    CHECK(strstr(e.msg, "cannot come from") != NULL);
+    CHECK_MSG(strstr(e.msg, format == 1 ? "cannot come from" : "stores it as it is") != NULL, "%s",
+              e.msg);
     free(b);
 }
 
@@ -655,6 +723,9 @@ static void forge_and_expect(const unsigned char *good, size_t n, forge_fn fn, c
         if (!fn) { /* the forger itself must produce loadable files */
             stance_model *m = NULL;
             CHECK_MSG(stance_model_load_buffer(f, flen, &m, &e) == STANCE_OK, "%s", e.msg);
+            stance_model_free(m);
+            m = NULL;
+            CHECK_MSG(load_from_file(f, flen, &m, &e) == STANCE_OK, "%s", e.msg);
             stance_model_free(m);
         } else {
             expect_bad(f, flen, what, 0, &e);
@@ -909,6 +980,201 @@ out:
     stance_model_free(m);
 }
 
+/* Format 2 keeps its sections in order, so that a file is decoded as it is
+ * read; format 1 took them in any order, and still does.  From a file, a
+ * section that fails to decode must not hide a checksum mismatch. */
+static void test_order(const unsigned char *good, size_t n)
+{
+    unsigned char *p = NULL, *q = NULL, *f = NULL;
+    size_t plen = 0, flen = 0;
+    stance_error e;
+    stance_model *a = NULL, *b = NULL;
+    if (!CHECK(unpack(good, n, &p, &plen) == 0) || !CHECK((q = malloc(plen)) != NULL))
+        goto out;
+    /* CVMT and SRCS swapped */
+    long t = find_section(p, plen, "CVMT"), c = find_section(p, plen, "SRCS");
+    long end = find_section(p, plen, "IDNT");
+    if (!CHECK(t >= 0 && c > t && end > c))
+        goto out;
+    size_t tl = (size_t)(c - t), cl = (size_t)(end - c);
+    memcpy(q, p, plen);
+    memcpy(q + t, p + c, cl);
+    memcpy(q + t + cl, p + t, tl);
+    pack_format = 2;
+    if (CHECK(repack(q, plen, &f, &flen) == 0)) {
+        expect_bad(f, flen, "sections out of order", 0, &e);
+        CHECK_MSG(strstr(e.msg, "section CVMT comes after SRCS") != NULL, "%s", e.msg);
+        free(f);
+    }
+    pack_format = 1;
+    if (CHECK(repack(q, plen, &f, &flen) == 0)) {
+        CHECK_MSG(stance_model_load_buffer(f, flen, &a, &e) == STANCE_OK, "%s", e.msg);
+        CHECK_MSG(load_from_file(f, flen, &b, &e) == STANCE_OK, "%s", e.msg);
+        if (a && b) {
+            unsigned char *ra = NULL, *rb = NULL;
+            size_t na = 0, nb = 0;
+            CHECK(st_model_encode(a, &ra, &na, &e) == STANCE_OK && same_bytes(ra, na, good, n));
+            CHECK(st_model_encode(b, &rb, &nb, &e) == STANCE_OK && same_bytes(rb, nb, good, n));
+            free(ra);
+            free(rb);
+        }
+        free(f);
+    }
+    /* a required section missing before one that needs it */
+    memcpy(q, p, plen);
+    long ft = find_section(q, plen, "FEAT");
+    if (CHECK(ft >= 0)) {
+        memcpy(q + ft, "CVMT", 4);
+        pack_format = 2;
+        if (CHECK(repack(q, plen, &f, &flen) == 0)) {
+            expect_bad(f, flen, "FEAT missing", 0, &e);
+            CHECK_MSG(strstr(e.msg, "missing section FEAT") != NULL, "%s", e.msg);
+            free(f);
+        }
+    }
+    /* a broken section and a broken checksum: the checksum is the news */
+    memcpy(q, p, plen);
+    f_idf_nan(q, plen);
+    if (CHECK(repack(q, plen, &f, &flen) == 0)) {
+        expect_bad(f, flen, "idf NaN", 0, &e);
+        CHECK_MSG(strstr(e.msg, "idf[2]") != NULL, "%s", e.msg);
+        f[32] ^= 1;
+        expect_bad(f, flen, "idf NaN and CRC", 0, &e);
+        CHECK_MSG(strstr(e.msg, "checksum mismatch") != NULL, "%s", e.msg);
+        free(f);
+    }
+out:
+    pack_format = 2;
+    free(p);
+    free(q);
+    stance_model_free(a);
+    stance_model_free(b);
+}
+
+/* A model of K labels and NF features whose payload is larger than the
+ * reader's buffer (K = 40: many features in each piece it reads; K = 257: a
+ * feature's row alone is larger than the buffer): loading it from a file
+ * gives what loading it from memory gives, and predictions agree with the
+ * weights it was built with. */
+static void test_large_stream(int K, uint32_t NF)
+{
+    stance_error e = {0};
+    double *d1 = NULL, *d2 = NULL;
+    stance_model *m = build_model(0), *a = NULL, *b = NULL;
+    unsigned char *enc = NULL, *ra = NULL, *rb = NULL;
+    size_t n = 0, na = 0, nb = 0;
+    if (!CHECK(m != NULL))
+        return;
+    /* K labels, K (K - 1) / 2 pairs: for K = 40, 780 weights (6 KiB) a feature */
+    for (int i = 0; i < m->nlabels; i++)
+        free(m->labels[i]);
+    free(m->labels);
+    m->labels = calloc(K, sizeof *m->labels);
+    m->nlabels = K;
+    for (int i = 0; i < K && m->labels; i++) {
+        char l[16];
+        snprintf(l, sizeof l, "label%03d", i);
+        m->labels[i] = st_strdup(l);
+    }
+    stance_metrics_free(m->cv);
+    m->cv = NULL;
+    for (size_t i = 0; i < m->nsources; i++) {
+        free(m->sources[i].per_label);
+        m->sources[i].per_label = calloc(K, sizeof(uint64_t));
+        if (m->sources[i].per_label)
+            m->sources[i].per_label[0] = m->sources[i].records;
+    }
+    st_svm *s = m->svm;
+    int np = K * (K - 1) / 2;
+    s->nclass = K;
+    s->npairs = np;
+    free(s->rho);
+    free(s->probA);
+    free(s->probB);
+    free(s->w);
+    free(m->vocab.bucket);
+    free(m->vocab.idf);
+    s->rho = calloc(np, sizeof(double));
+    s->probA = calloc(np, sizeof(double));
+    s->probB = calloc(np, sizeof(double));
+    s->w = malloc((size_t)NF * np * sizeof(double));
+    s->nfeat = NF;
+    m->vocab.n = NF;
+    m->vocab.bucket = malloc(NF * sizeof(uint32_t));
+    m->vocab.idf = malloc(NF * sizeof(double));
+    if (!CHECK(s->rho && s->probA && s->probB && s->w && m->vocab.bucket && m->vocab.idf))
+        goto out;
+    for (int p = 0; p < np; p++)
+        s->probA[p] = -1;
+    for (uint32_t f = 0; f < NF; f++) {
+        m->vocab.bucket[f] = f * 7 + 1;
+        m->vocab.idf[f] = 1.0 + (double)((f * 37) % 101) / 8; /* many ties, out of order */
+        for (int p = 0; p < np; p++)
+            s->w[(size_t)f * np + p] = (double)((f + 3 * (uint32_t)p) % 17) / 16 - 0.5;
+    }
+    if (!CHECK_MSG(st_model_encode(m, &enc, &n, &e) == STANCE_OK, "%s", e.msg))
+        goto out;
+    CHECK(n > ((size_t)1 << 18) * 4); /* several of the reader's buffers */
+    CHECK_MSG(stance_model_load_buffer(enc, n, &a, &e) == STANCE_OK, "%s", e.msg);
+    CHECK_MSG(load_from_file(enc, n, &b, &e) == STANCE_OK, "%s", e.msg);
+    if (!a || !b)
+        goto out;
+    CHECK(a->svm->w == NULL && b->svm->w == NULL && b->svm->fused && b->svm->frow);
+    int same = 1;
+    for (uint32_t f = 0; f < NF; f++)
+        same &= memcmp(st_svm_weights(b->svm, f), s->w + (size_t)f * np,
+                       (size_t)np * sizeof(double)) == 0 &&
+                memcmp(st_svm_weights(a->svm, f), s->w + (size_t)f * np,
+                       (size_t)np * sizeof(double)) == 0;
+    CHECK(same);
+    /* the rows are in IDF order, padded with zeros, and every bucket finds
+     * its feature's row */
+    const double *fu = b->svm->fused;
+    const size_t stride = b->svm->fstride;
+    const st_rowmap map = st_svm_rowmap(b->svm);
+    int ordered = 1, found = 1, padded = 1;
+    CHECK(stride >= (size_t)np + 1 && stride % 4 == 0);
+    for (uint32_t r = 1; r < NF; r++)
+        ordered &= fu[(size_t)(r - 1) * stride] <= fu[(size_t)r * stride];
+    for (uint32_t r = 0; r < NF; r++)
+        for (size_t q = (size_t)np + 1; q < stride; q++)
+            padded &= fu[(size_t)r * stride + q] == 0;
+    for (uint32_t f = 0; f < NF; f++)
+        found &= st_rowmap_find(&map, m->vocab.bucket[f]) == b->svm->frow[f] &&
+                 fu[(size_t)b->svm->frow[f] * stride] == m->vocab.idf[f];
+    CHECK(ordered);
+    CHECK(padded);
+    CHECK(found);
+    CHECK(st_rowmap_find(&map, 2) == UINT32_MAX);
+    /* decisions from the fused rows equal those from w */
+    st_fvec x = {0};
+    uint32_t idx[3] = {5, NF / 2 + 1, NF - 1};
+    double val[3] = {0.5, -0.25, 0.75};
+    d1 = malloc((size_t)np * sizeof *d1);
+    d2 = malloc((size_t)np * sizeof *d2);
+    x.index = idx;
+    x.value = val;
+    x.n = 3;
+    if (CHECK(d1 && d2)) {
+        st_svm_decision(s, &x, d1);
+        st_svm_decision(b->svm, &x, d2);
+        CHECK(memcmp(d1, d2, (size_t)np * sizeof *d1) == 0);
+    }
+    CHECK(st_model_encode(a, &ra, &na, &e) == STANCE_OK && same_bytes(ra, na, enc, n));
+    CHECK(st_model_encode(b, &rb, &nb, &e) == STANCE_OK && same_bytes(rb, nb, enc, n));
+    /* cut short on disk: refused the same way from memory and from a file */
+    expect_bad(enc, n - 100000, "large truncated", 0, NULL);
+out:
+    free(d1);
+    free(d2);
+    free(enc);
+    free(ra);
+    free(rb);
+    stance_model_free(m);
+    stance_model_free(a);
+    stance_model_free(b);
+}
+
 /* Every committed broken file must be refused (run from the repo root). */
 static void test_bad_models_dir(void)
 {
@@ -939,21 +1205,58 @@ static void test_bad_models_dir(void)
     CHECK_MSG(seen >= 4, "only %d .stm files in %s", seen, dir);
 }
 
-static int write_model(const char *path, int rbf)
+static int write_model(const char *path, int rbf, int v1)
 {
     stance_error e = {0};
     stance_model *m = build_model(rbf);
     int rc = m ? stance_model_save(m, path, &e) : STANCE_ERR_NOMEM;
     stance_model_free(m);
-    if (rc != STANCE_OK)
+    if (rc != STANCE_OK) {
         fprintf(stderr, "test_model_file: %s\n", e.msg);
-    return rc == STANCE_OK ? 0 : 1;
+        return 1;
+    }
+    if (v1) { /* the same payload, deflated */
+        unsigned char *file = NULL, *p = NULL, *f1 = NULL;
+        size_t n = 0, plen = 0, n1 = 0;
+        FILE *f = fopen(path, "rb");
+        file = malloc(1 << 20);
+        n = f && file ? fread(file, 1, 1 << 20, f) : 0;
+        if (f)
+            fclose(f);
+        pack_format = 1;
+        rc = n > 0 && unpack(file, n, &p, &plen) == 0 && repack(p, plen, &f1, &n1) == 0 &&
+             write_file(path, f1, n1) == 0;
+        free(file);
+        free(p);
+        free(f1);
+        if (!rc) {
+            fprintf(stderr, "test_model_file: cannot write %s in format 1\n", path);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    if ((argc == 3 || argc == 4) && strcmp(argv[1], "--write-model") == 0)
-        return write_model(argv[2], argc == 4 && strcmp(argv[3], "rbf") == 0);
+    if (argc >= 3 && argc <= 5 && strcmp(argv[1], "--write-model") == 0) {
+        int rbf = 0, v1 = 0;
+        for (int i = 3; i < argc; i++) {
+            if (strcmp(argv[i], "rbf") == 0)
+                rbf = 1;
+            else if (strcmp(argv[i], "v1") == 0)
+                v1 = 1;
+            else
+                return 2;
+        }
+        return write_model(argv[2], rbf, v1);
+    }
+
+    int tfd = -1;
+    snprintf(file_path, sizeof file_path, "/tmp/test_model_file.XXXXXX");
+    if (!CHECK((tfd = mkstemp(file_path)) >= 0))
+        return UNIT_REPORT("test_model_file");
+    close(tfd);
 
     test_sha256();
     test_round_trip(0, 1);
@@ -967,14 +1270,40 @@ int main(int argc, char **argv)
     size_t n = 0;
     stance_model *m = build_model(0);
     if (CHECK(m && st_model_encode(m, &good, &n, &e) == STANCE_OK)) {
+        CHECK_INT(good[8], 2);
         test_truncation(good, n);
-        test_bit_flips(good, n);
-        test_header_cases(good, n);
+        test_bit_flips(good, n, good, n);
+        test_header_cases(good, n, 2);
         test_forged(good, n);
+        test_order(good, n);
+        /* the same broken files in format 1, which must still load */
+        unsigned char *p = NULL, *v1 = NULL;
+        size_t plen = 0, n1 = 0;
+        pack_format = 1;
+        if (CHECK(unpack(good, n, &p, &plen) == 0) && CHECK(repack(p, plen, &v1, &n1) == 0)) {
+            stance_model *d = NULL;
+            CHECK_MSG(stance_model_load_buffer(v1, n1, &d, &e) == STANCE_OK, "%s", e.msg);
+            if (d) {
+                check_equal_models(m, d);
+                CHECK_INT(d->format, 1);
+            }
+            stance_model_free(d);
+            test_truncation(v1, n1);
+            test_bit_flips(v1, n1, good, n);
+            test_header_cases(v1, n1, 1);
+            test_forged(v1, n1);
+            test_forged_rbf();
+        }
+        pack_format = 2;
+        free(p);
+        free(v1);
     }
     free(good);
     stance_model_free(m);
     test_forged_rbf();
+    test_large_stream(40, 3000);
+    test_large_stream(257, 12);
     test_bad_models_dir();
+    unlink(file_path);
     return UNIT_REPORT("test_model_file");
 }

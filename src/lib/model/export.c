@@ -97,7 +97,7 @@ static int write_libsvm(FILE *f, const st_svm *s)
                     if (fprintf(f, r ? " %d" : "%d", r == j - 1) < 0)
                         return -1;
                 for (uint32_t x = 0; x < s->nfeat; x++) {
-                    double w = s->w[(size_t)x * (size_t)np + (size_t)p];
+                    double w = st_svm_weights(s, x)[p];
                     if (w == 0)
                         continue;
                     if (fprintf(f, " %lu:", (unsigned long)x + 1) < 0 || put_num(f, "", w))

@@ -105,7 +105,8 @@ char *stance_model_info_json(const stance_model *m)
     J(st_buf_append(&b, "{", 1));
     J(put_key(&b, "id"));
     J(put_str(&b, m->id));
-    J(st_buf_printf(&b, ",\"format_version\":1,\"labels\":["));
+    J(st_buf_printf(&b, ",\"format_version\":%d,\"labels\":[",
+                    m->format ? m->format : ST_MODEL_FORMAT));
     for (int i = 0; i < m->nlabels; i++) {
         if (i)
             J(st_buf_append(&b, ",", 1));

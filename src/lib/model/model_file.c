@@ -6,18 +6,26 @@
  *
  *   header, 36 bytes
  *     0  magic "STANCEMD"              8 bytes
- *     8  u32 format version (1)
+ *     8  u32 format version (2; 1 is still read)
  *    12  u32 header flags (0)
- *    16  u64 payload length, uncompressed
- *    24  u64 compressed length (= the bytes after the header, exactly)
- *    32  u32 CRC-32 of the uncompressed payload (zlib's crc32)
- *   36  the payload, deflate-compressed (zlib, level 9, raw deflate: the
- *       stream's own Adler-32 would only repeat the CRC-32 above, and
- *       computing it costs a tenth of the loading time)
+ *    16  u64 payload length
+ *    24  u64 length of what follows (= the bytes after the header, exactly)
+ *    32  u32 CRC-32 of the payload (zlib's crc32)
+ *   36  format 2: the payload as it is, so the length at 24 is the payload
+ *       length; format 1: the payload deflate-compressed (zlib, level 9, raw
+ *       deflate).  Deflate only saved a third of a model's bytes (its
+ *       weights are doubles with random low bits) and inflating them was
+ *       three quarters of the loading time; stored, the reader decodes each
+ *       section as it reads it, straight into the tables prediction uses.
+ *
+ *   A format 2 payload is the very payload format 1 deflated, so the model
+ *   id (below) is the same in both formats.
  *
  *   payload: sections, each u32 tag (4 ASCII bytes), u64 length, bytes.
  *   Each section's length must be consumed exactly; a tag this version does
  *   not know is an error (a later format that adds one bumps the version).
+ *   Format 2 keeps the sections in the order below, each at most once, so
+ *   that each can be decoded as it is read; format 1 allowed any order.
  *
  *   LABL  u32 n; n x (u32 len, bytes)          labels, sorted, distinct
  *   FEAT  u32 hash_seed; u8 hash_bits, word_ngram_max, char_ngram_min,
@@ -44,8 +52,10 @@
  *
  * The reader treats the file as hostile: every count is checked against a cap
  * and against the bytes left in its section before anything is allocated,
- * and every cross-reference (class counts, feature indices, offsets) is
- * checked before the model is handed out.
+ * and every cross-reference (class counts, feature indices, offsets) and the
+ * CRC-32 are checked before the model is handed out.  (A format 2 file is
+ * checked as it is read, so its CRC-32 is known last; a damaged file is
+ * still reported as a checksum mismatch first, as from memory.)
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -66,7 +76,9 @@
 
 #define MAGIC "STANCEMD"
 #define HEADER_LEN 36u
-#define FORMAT_VERSION 1u
+#define FORMAT_DEFLATE 1u /* the payload is raw deflate */
+#define FORMAT_STORED 2u  /* the payload is stored as it is */
+#define FORMAT_VERSION ((unsigned)ST_MODEL_FORMAT)
 
 #define MAX_LABELS 1024u
 #define MAX_LABEL_LEN 256u
@@ -236,7 +248,7 @@ static int check_encodable(const stance_model *m, stance_error *err)
         if (s->nfeat != m->vocab.n)
             BAD("linear classifier has %" PRIu32 " features, vocabulary %" PRIu32, s->nfeat,
                 m->vocab.n);
-        if (s->nfeat > 0 && !s->w)
+        if (s->nfeat > 0 && !s->w && !(s->fused && s->frow))
             BAD("linear classifier has no weights");
     } else if (s->kernel == STANCE_KERNEL_RBF) {
         if (!s->nsv_class || !s->sv_start || (s->nsv > 0 && !s->sv_coef))
@@ -315,9 +327,11 @@ static void w_payload(wr *w, const stance_model *m)
         w_f64(w, s->probB[p]);
     if (s->kernel == STANCE_KERNEL_LINEAR) {
         w_u64(w, s->nfeat);
-        uint64_t nw = (uint64_t)s->nfeat * (uint64_t)s->npairs;
-        for (uint64_t i = 0; i < nw; i++)
-            w_f64(w, s->w[i]);
+        for (uint32_t f = 0; f < s->nfeat; f++) {
+            const double *wf = st_svm_weights(s, f);
+            for (int p = 0; p < s->npairs; p++)
+                w_f64(w, wf[p]);
+        }
     } else {
         w_u64(w, s->nsv);
         for (int c = 0; c < k; c++)
@@ -428,40 +442,22 @@ int st_model_encode(const stance_model *m, unsigned char **out, size_t *len, sta
         goto done;
     }
 
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (deflateInit2(&z, 9, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-        rc = st_error(err, STANCE_ERR_NOMEM, "cannot encode the model: out of memory");
-        goto done;
-    }
-    uLong clen = deflateBound(&z, (uLong)w.b.len);
-    file = malloc(HEADER_LEN + (size_t)clen);
+    /* Format 2 stores the payload as it is: deflate saves a third of the
+     * bytes of a model (its weights are doubles with random low bits) and
+     * inflating them back was most of the loading time. */
+    size_t total = HEADER_LEN + w.b.len;
+    file = malloc(total);
     if (!file) {
         rc = st_error(err, STANCE_ERR_NOMEM, "cannot encode the model: out of memory");
         goto done;
     }
-    z.next_in = (Bytef *)w.b.data;
-    z.avail_in = (uInt)w.b.len; /* at most 2 GiB, checked above */
-    z.next_out = file + HEADER_LEN;
-    z.avail_out = (uInt)clen;
-    int zrc = deflate(&z, Z_FINISH);
-    clen = z.total_out;
-    deflateEnd(&z);
-    if (zrc != Z_STREAM_END) {
-        rc = st_error(err, zrc == Z_MEM_ERROR ? STANCE_ERR_NOMEM : STANCE_ERR_ARG,
-                      "cannot encode the model: zlib deflate failed (%d)", zrc);
-        goto done;
-    }
     memcpy(file, MAGIC, 8);
-    put32(file + 8, FORMAT_VERSION);
+    put32(file + 8, FORMAT_STORED);
     put32(file + 12, 0);
     put64(file + 16, (uint64_t)w.b.len);
-    put64(file + 24, (uint64_t)clen);
+    put64(file + 24, (uint64_t)w.b.len);
     put32(file + 32, crc32_of((const unsigned char *)w.b.data, w.b.len));
-    size_t total = HEADER_LEN + (size_t)clen;
-    unsigned char *shrunk = realloc(file, total);
-    if (shrunk)
-        file = shrunk;
+    memcpy(file + HEADER_LEN, w.b.data, w.b.len);
 
     /* Never produce bytes that stance_model_load would refuse: run the full
      * validating reader over them now, when the trainer can still be told. */
@@ -488,10 +484,88 @@ done:
 
 /* ================================================================ reader */
 
-/* A cursor over one section. */
+/* The payload as the section decoders see it: in memory (a format 1 payload
+ * once inflated, a format 2 file given as a buffer), or still in a format 2
+ * file, read through a buffer as the decoders ask for bytes, so that nothing
+ * is held twice; large arrays are taken in pieces and decoded straight into
+ * their final place. */
+typedef struct pin {
+    const unsigned char *mem; /* the payload in memory, or NULL: read from fd */
+    uint64_t len;             /* payload bytes */
+    uint64_t pos;             /* payload bytes consumed */
+    int fd;
+    unsigned char *buf;       /* file: bytes [head, fill) are read, not consumed */
+    size_t cap, head, fill;
+    uint64_t got;             /* file: payload bytes read so far */
+    uLong crc;                /* file: CRC-32 of those bytes */
+    int status;               /* file: a read failed (STANCE_ERR_IO / _MODEL) */
+    const char *name;
+    stance_error *err;
+} pin;
+
+#define PIN_CHUNK ((size_t)1 << 18)
+
+/* Make n bytes available at buf + head (n <= payload bytes not yet read). */
+static int pin_fill(pin *in, size_t n)
+{
+    if (in->status != STANCE_OK)
+        return in->status;
+    if (in->fill - in->head >= n)
+        return STANCE_OK;
+    if (in->cap - in->head < n) {
+        memmove(in->buf, in->buf + in->head, in->fill - in->head);
+        in->fill -= in->head;
+        in->head = 0;
+        if (in->cap < n) {
+            /* only a field longer than PIN_CHUNK: bounded by the section
+             * length, itself checked against the file's size */
+            unsigned char *nb = realloc(in->buf, n);
+            if (!nb)
+                return in->status = st_error(in->err, STANCE_ERR_NOMEM,
+                                             "%s: out of memory reading the payload", in->name);
+            in->buf = nb;
+            in->cap = n;
+        }
+    }
+    while (in->fill - in->head < n) {
+        size_t want = in->cap - in->fill;
+        if ((uint64_t)want > in->len - in->got)
+            want = (size_t)(in->len - in->got);
+        ssize_t r = pread(in->fd, in->buf + in->fill, want, (off_t)(HEADER_LEN + in->got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return in->status = st_error(in->err, STANCE_ERR_IO, "%s: read error: %s",
+                                         in->name, strerror(errno));
+        if (r == 0)
+            return in->status = st_error(in->err, STANCE_ERR_MODEL,
+                                         "%s: truncated: the file ends after %" PRIu64
+                                         " of its %" PRIu64 " payload bytes (changed while read?)",
+                                         in->name, in->got, in->len);
+        in->crc = crc32(in->crc, in->buf + in->fill, (uInt)r); /* r <= PIN_CHUNK or n */
+        in->fill += (size_t)r;
+        in->got += (uint64_t)r;
+    }
+    return STANCE_OK;
+}
+
+/* Read what the decoders left, for the CRC-32 of the whole payload. */
+static int pin_drain(pin *in)
+{
+    while (in->status == STANCE_OK && in->got < in->len) {
+        in->head = in->fill = 0;
+        uint64_t rest = in->len - in->got;
+        pin_fill(in, rest < in->cap ? (size_t)rest : in->cap);
+    }
+    in->head = in->fill = 0;
+    return in->status;
+}
+
+/* A cursor over one section (or, for its header, over the rest of the
+ * payload): left bytes of it are still to be taken from in. */
 typedef struct rd {
-    const unsigned char *p;
-    size_t left;
+    pin *in;
+    uint64_t left;
     const char *name; /* file name, for messages */
     const char *sec;  /* section tag */
     stance_error *err;
@@ -517,41 +591,64 @@ static int rd_nomem(rd *r)
 static int rd_need(rd *r, uint64_t count, uint64_t size, const char *what)
 {
     if (count > r->left / size)
-        return rd_fail(r, "truncated at %s: %" PRIu64 " x %" PRIu64 " bytes needed, %zu left",
-                       what, count, size, r->left);
+        return rd_fail(r, "truncated at %s: %" PRIu64 " x %" PRIu64 " bytes needed, %" PRIu64
+                       " left", what, count, size, r->left);
     return STANCE_OK;
+}
+
+/* The next n bytes of the section, which the caller has checked are there
+ * (rd_need); *p stays valid until the next take. */
+static int rd_take(rd *r, size_t n, const unsigned char **p)
+{
+    pin *in = r->in;
+    if (in->mem) {
+        *p = in->mem + in->pos;
+    } else {
+        int rc = pin_fill(in, n);
+        if (rc != STANCE_OK)
+            return rc;
+        *p = in->buf + in->head;
+        in->head += n;
+    }
+    in->pos += n;
+    r->left -= n;
+    return STANCE_OK;
+}
+
+/* Items per piece when an array is taken in pieces: 64 KiB at a time. */
+static size_t rd_piece(uint64_t left, size_t size)
+{
+    size_t most = ((size_t)1 << 16) / size;
+    return left < most ? (size_t)left : most;
 }
 
 static int rd_u8(rd *r, uint8_t *v, const char *what)
 {
+    const unsigned char *p;
     int rc = rd_need(r, 1, 1, what);
-    if (rc)
+    if (rc || (rc = rd_take(r, 1, &p)))
         return rc;
-    *v = r->p[0];
-    r->p += 1;
-    r->left -= 1;
+    *v = p[0];
     return STANCE_OK;
 }
 
 static int rd_u32(rd *r, uint32_t *v, const char *what)
 {
+    const unsigned char *p;
     int rc = rd_need(r, 1, 4, what);
-    if (rc)
+    if (rc || (rc = rd_take(r, 4, &p)))
         return rc;
-    *v = get32(r->p);
-    r->p += 4;
-    r->left -= 4;
+    *v = get32(p);
     return STANCE_OK;
 }
 
 static int rd_u64(rd *r, uint64_t *v, const char *what)
 {
+    const unsigned char *p;
     int rc = rd_need(r, 1, 8, what);
-    if (rc)
+    if (rc || (rc = rd_take(r, 8, &p)))
         return rc;
-    *v = get64(r->p);
-    r->p += 8;
-    r->left -= 8;
+    *v = get64(p);
     return STANCE_OK;
 }
 
@@ -580,13 +677,17 @@ static int rd_f64s(rd *r, double *dst, uint64_t n, const char *what)
     int rc = rd_need(r, n, 8, what);
     if (rc)
         return rc;
-    for (uint64_t i = 0; i < n; i++) {
-        dst[i] = bits_to_f64(get64(r->p + 8 * i));
-        if (!isfinite(dst[i]))
-            return rd_fail(r, "%s[%" PRIu64 "] is not a finite number", what, i);
+    for (uint64_t i = 0; i < n;) {
+        size_t c = rd_piece(n - i, 8);
+        const unsigned char *p;
+        if ((rc = rd_take(r, c * 8, &p)))
+            return rc;
+        for (size_t j = 0; j < c; j++, i++) {
+            dst[i] = bits_to_f64(get64(p + 8 * j));
+            if (!isfinite(dst[i]))
+                return rd_fail(r, "%s[%" PRIu64 "] is not a finite number", what, i);
+        }
     }
-    r->p += 8 * n;
-    r->left -= 8 * n;
     return STANCE_OK;
 }
 
@@ -616,7 +717,7 @@ static int rd_prob(rd *r, double *v, const char *what)
 static int rd_end(rd *r)
 {
     if (r->left != 0)
-        return rd_fail(r, "%zu unread bytes at the end of the section", r->left);
+        return rd_fail(r, "%" PRIu64 " unread bytes at the end of the section", r->left);
     return STANCE_OK;
 }
 
@@ -625,6 +726,12 @@ static int rd_end(rd *r)
 static void *alloc_n(uint64_t n, size_t size)
 {
     return calloc(n ? (size_t)n : 1, size);
+}
+
+/* The same for arrays that are filled completely before they are used. */
+static void *alloc_raw(uint64_t n, size_t size)
+{
+    return malloc((n ? (size_t)n : 1) * size);
 }
 
 #define TRY(call)                                                                                  \
@@ -661,6 +768,7 @@ static int rd_labels(rd *r, char ***labels, int *n)
     *n = (int)count;
     for (uint32_t i = 0; i < count; i++) {
         uint32_t len;
+        const unsigned char *p;
         TRY(rd_u32(r, &len, "label length"));
         if (len == 0)
             return rd_fail(r, "label %" PRIu32 " is empty", i);
@@ -668,7 +776,8 @@ static int rd_labels(rd *r, char ***labels, int *n)
             return rd_fail(r, "label %" PRIu32 " is %" PRIu32 " bytes long, more than %u", i,
                            len, MAX_LABEL_LEN);
         TRY(rd_need(r, len, 1, "label"));
-        const char *s = (const char *)r->p;
+        TRY(rd_take(r, len, &p));
+        const char *s = (const char *)p;
         if (!st_utf8_valid(s, len))
             return rd_fail(r, "label %" PRIu32 " is not valid UTF-8 or contains a NUL byte", i);
         for (uint32_t j = 0; j < len; j++)
@@ -676,8 +785,6 @@ static int rd_labels(rd *r, char ***labels, int *n)
                 return rd_fail(r, "label %" PRIu32 " contains a control character", i);
         if (!(l[i] = st_strndup(s, len)))
             return rd_nomem(r);
-        r->p += len;
-        r->left -= len;
         if (i > 0) {
             int cmp = strcmp(l[i - 1], l[i]); /* strcmp compares as unsigned char */
             if (cmp == 0)
@@ -743,21 +850,27 @@ static int dec_vocb(rd *r, stance_model *m)
         return rd_fail(r, "%" PRIu64 " features for %" PRIu64 " buckets (hash_bits %u)", n,
                        buckets, m->fc.hash_bits);
     TRY(rd_need(r, n, 12, "features"));
-    if (!(v->bucket = alloc_n(n, sizeof *v->bucket)) || !(v->idf = alloc_n(n, sizeof *v->idf)))
+    if (!(v->bucket = alloc_raw(n, sizeof *v->bucket)) ||
+        !(v->idf = alloc_raw(n, sizeof *v->idf)))
         return rd_nomem(r);
     v->n = (uint32_t)n;
-    for (uint64_t i = 0; i < n; i++) {
-        uint32_t b = get32(r->p + 4 * i);
-        if (b >= buckets)
-            return rd_fail(r, "bucket %" PRIu32 " (feature %" PRIu64 ") is outside the %" PRIu64
-                           " buckets of hash_bits %u", b, i, buckets, m->fc.hash_bits);
-        if (i > 0 && b <= v->bucket[i - 1])
-            return rd_fail(r, "bucket %" PRIu32 " is not above the previous one (%" PRIu32
-                           ", feature %" PRIu64 ")", b, v->bucket[i - 1], i);
-        v->bucket[i] = b;
+    uint32_t prev = 0;
+    for (uint64_t i = 0; i < n;) {
+        size_t c = rd_piece(n - i, 4);
+        const unsigned char *p;
+        TRY(rd_take(r, c * 4, &p));
+        for (size_t j = 0; j < c; j++, i++) {
+            uint32_t b = get32(p + 4 * j);
+            if (b >= buckets)
+                return rd_fail(r, "bucket %" PRIu32 " (feature %" PRIu64 ") is outside the %"
+                               PRIu64 " buckets of hash_bits %u", b, i, buckets,
+                               m->fc.hash_bits);
+            if (i > 0 && b <= prev)
+                return rd_fail(r, "bucket %" PRIu32 " is not above the previous one (%" PRIu32
+                               ", feature %" PRIu64 ")", b, prev, i);
+            v->bucket[i] = prev = b;
+        }
     }
-    r->p += 4 * n;
-    r->left -= 4 * n;
     TRY(rd_f64s(r, v->idf, n, "idf"));
     for (uint64_t i = 0; i < n; i++)
         if (!(v->idf[i] > 0))
@@ -803,14 +916,19 @@ static int dec_svm_rbf(rd *r, stance_model *m, st_svm *s)
     uint64_t nnz = s->sv_start[nsv];
     if (nnz > r->left / 12 || nnz * 12 != r->left)
         return rd_fail(r, "the support vectors hold %" PRIu64 " values (%" PRIu64
-                       " bytes) but %zu bytes are left", nnz,
+                       " bytes) but %" PRIu64 " bytes are left", nnz,
                        nnz > UINT64_MAX / 12 ? UINT64_MAX : nnz * 12, r->left);
     if (!(s->sv_index = alloc_n(nnz, sizeof *s->sv_index)) ||
         !(s->sv_value = alloc_n(nnz, sizeof *s->sv_value)))
         return rd_nomem(r);
-    for (uint64_t v = 0, i = 0; v < nsv; v++) {
-        for (; i < s->sv_start[v + 1]; i++) {
-            uint32_t f = get32(r->p + 4 * i);
+    for (uint64_t v = 0, i = 0; i < nnz;) {
+        size_t c = rd_piece(nnz - i, 4);
+        const unsigned char *p;
+        TRY(rd_take(r, c * 4, &p));
+        for (size_t j = 0; j < c; j++, i++) {
+            while (i >= s->sv_start[v + 1]) /* i < nnz = sv_start[nsv]: v stays < nsv */
+                v++;
+            uint32_t f = get32(p + 4 * j);
             if (f >= m->vocab.n)
                 return rd_fail(r, "support vector %" PRIu64 " uses feature %" PRIu32
                                " of a vocabulary of %" PRIu32, v, f, m->vocab.n);
@@ -820,9 +938,42 @@ static int dec_svm_rbf(rd *r, stance_model *m, st_svm *s)
             s->sv_index[i] = f;
         }
     }
-    r->p += 4 * nnz;
-    r->left -= 4 * nnz;
     TRY(rd_f64s(r, s->sv_value, nnz, "sv_value"));
+    return STANCE_OK;
+}
+
+/* The weights go straight into the fused rows that prediction reads (laid
+ * out by IDF, known from VOCB); the model keeps no other copy. */
+static int dec_svm_linear(rd *r, stance_model *m, st_svm *s)
+{
+    uint64_t nfeat, np = (uint64_t)s->npairs;
+    TRY(rd_u64(r, &nfeat, "nfeat"));
+    if (nfeat != m->vocab.n)
+        return rd_fail(r, "%" PRIu64 " weights per pair for a vocabulary of %" PRIu32, nfeat,
+                       m->vocab.n);
+    uint64_t nw = nfeat * np; /* <= 5e7 * 523776: fits */
+    TRY(rd_need(r, nw, 8, "weights"));
+    s->nfeat = (uint32_t)nfeat;
+    if (st_svm_layout(s, &m->vocab) != STANCE_OK)
+        return rd_nomem(r);
+    if (np == 0)
+        return STANCE_OK;
+    for (uint64_t f = 0; f < nfeat;) {
+        size_t c = rd_piece(nfeat - f, (size_t)np * 8);
+        if (c == 0)
+            c = 1; /* a row of more than 64 KiB: one at a time */
+        const unsigned char *p;
+        TRY(rd_take(r, c * (size_t)np * 8, &p));
+        for (size_t j = 0; j < c; j++, f++) {
+            double *dst = st_svm_fused_weights(s, (uint32_t)f);
+            for (uint64_t q = 0; q < np; q++, p += 8) {
+                double w = bits_to_f64(get64(p));
+                if (!isfinite(w))
+                    return rd_fail(r, "w[%" PRIu64 "] is not a finite number", f * np + q);
+                dst[q] = w;
+            }
+        }
+    }
     return STANCE_OK;
 }
 
@@ -861,21 +1012,10 @@ static int dec_svmc(rd *r, stance_model *m)
     TRY(rd_f64s(r, s->probA, npairs, "probA"));
     TRY(rd_f64s(r, s->probB, npairs, "probB"));
 
-    if (kernel == STANCE_KERNEL_LINEAR) {
-        uint64_t nfeat;
-        TRY(rd_u64(r, &nfeat, "nfeat"));
-        if (nfeat != m->vocab.n)
-            return rd_fail(r, "%" PRIu64 " weights per pair for a vocabulary of %" PRIu32, nfeat,
-                           m->vocab.n);
-        uint64_t nw = nfeat * npairs; /* <= 5e7 * 523776: fits */
-        TRY(rd_need(r, nw, 8, "weights"));
-        if (!(s->w = alloc_n(nw, sizeof *s->w)))
-            return rd_nomem(r);
-        s->nfeat = (uint32_t)nfeat;
-        TRY(rd_f64s(r, s->w, nw, "w"));
-    } else {
+    if (kernel == STANCE_KERNEL_LINEAR)
+        TRY(dec_svm_linear(r, m, s));
+    else
         TRY(dec_svm_rbf(r, m, s));
-    }
     return rd_end(r);
 }
 
@@ -921,13 +1061,13 @@ static int dec_trai(rd *r, stance_model *m)
     if (glen > MAX_GROUP_BY_LEN)
         return rd_fail(r, "group_by is %" PRIu32 " bytes, more than %u", glen, MAX_GROUP_BY_LEN);
     if (glen > 0) {
+        const unsigned char *p;
         TRY(rd_need(r, glen, 1, "group_by"));
-        if (!st_utf8_valid((const char *)r->p, glen))
+        TRY(rd_take(r, glen, &p));
+        if (!st_utf8_valid((const char *)p, glen))
             return rd_fail(r, "group_by is not valid UTF-8 or contains a NUL byte");
-        if (!(t->group_by = st_strndup((const char *)r->p, glen)))
+        if (!(t->group_by = st_strndup((const char *)p, glen)))
             return rd_nomem(r);
-        r->p += glen;
-        r->left -= glen;
     }
     TRY(rd_u64(r, &t->sentences, "sentences"));
     TRY(rd_u64(r, &t->duplicates, "duplicates"));
@@ -979,7 +1119,7 @@ static int dec_cvmt(rd *r, stance_model *m)
         }
     uint64_t sum = 0;
     for (int i = 0; i < n; i++) {
-        long s;
+        long s = 0;
         snprintf(what, sizeof what, "support[%d]", i);
         TRY(rd_count(r, &s, what));
         if (s != mt->support[i])
@@ -1016,42 +1156,40 @@ static int dec_srcs(rd *r, stance_model *m)
     for (uint32_t i = 0; i < n; i++) {
         st_source *src = &m->sources[i];
         uint32_t len;
+        const unsigned char *p;
         TRY(rd_u32(r, &len, "source name length"));
         if (len == 0 || len > MAX_SOURCE_NAME)
             return rd_fail(r, "source %" PRIu32 ": name of %" PRIu32 " bytes (1..%u allowed)", i,
                            len, MAX_SOURCE_NAME);
         TRY(rd_need(r, len, 1, "source name"));
-        if (!st_utf8_valid((const char *)r->p, len))
+        TRY(rd_take(r, len, &p));
+        if (!st_utf8_valid((const char *)p, len))
             return rd_fail(r, "source %" PRIu32 ": name is not valid UTF-8 or contains a NUL",
                            i);
-        if (!(src->name = st_strndup((const char *)r->p, len)))
+        if (!(src->name = st_strndup((const char *)p, len)))
             return rd_nomem(r);
-        r->p += len;
-        r->left -= len;
         TRY(rd_need(r, 64, 1, "sha256"));
+        TRY(rd_take(r, 64, &p));
         for (int j = 0; j < 64; j++) {
-            unsigned char c = r->p[j];
+            unsigned char c = p[j];
             if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
                 return rd_fail(r, "source %" PRIu32 ": sha256 is not 64 lowercase hex digits",
                                i);
             src->sha256[j] = (char)c;
         }
         src->sha256[64] = '\0';
-        r->p += 64;
-        r->left -= 64;
         TRY(rd_u64(r, &src->records, "records"));
         TRY(rd_need(r, k, 8, "per_label"));
         if (!(src->per_label = alloc_n(k, sizeof *src->per_label)))
             return rd_nomem(r);
+        TRY(rd_take(r, 8 * k, &p)); /* k <= 1024 */
         uint64_t sum = 0;
         for (uint64_t l = 0; l < k; l++) {
-            src->per_label[l] = get64(r->p + 8 * l);
+            src->per_label[l] = get64(p + 8 * l);
             if (src->per_label[l] > UINT64_MAX - sum)
                 return rd_fail(r, "source %" PRIu32 ": per-label counts overflow", i);
             sum += src->per_label[l];
         }
-        r->p += 8 * k;
-        r->left -= 8 * k;
         if (sum != src->records)
             return rd_fail(r, "source %" PRIu32 ": per-label counts sum to %" PRIu64
                            ", records is %" PRIu64, i, sum, src->records);
@@ -1059,19 +1197,23 @@ static int dec_srcs(rd *r, stance_model *m)
     return rd_end(r);
 }
 
-/* Inflate exactly ulen bytes out of exactly clen bytes.  The output buffer
- * has one byte to spare so that a stream longer than announced is caught. */
 static int dec_idnt(rd *r, stance_model *m)
 {
+    const unsigned char *p;
     if (r->left != 32)
-        return rd_fail(r, "the identity is %zu bytes, not 32", r->left);
+        return rd_fail(r, "the identity is %" PRIu64 " bytes, not 32", r->left);
+    TRY(rd_take(r, 32, &p));
     for (int i = 0; i < 8; i++)
-        snprintf(m->id + 2 * i, 3, "%02x", r->p[i]);
-    r->p += 32;
-    r->left = 0;
+        snprintf(m->id + 2 * i, 3, "%02x", p[i]);
     return STANCE_OK;
 }
 
+static int (*const decoders[NSEC])(rd *, stance_model *) = {
+    dec_labl, dec_feat, dec_vocb, dec_svmc, dec_trai, dec_cvmt, dec_srcs, dec_idnt,
+};
+
+/* Inflate exactly ulen bytes out of exactly clen bytes.  The output buffer
+ * has one byte to spare so that a stream longer than announced is caught. */
 static int inflate_exact(const unsigned char *in, size_t clen, unsigned char *out, size_t ulen,
                          const char *name, stance_error *err)
 {
@@ -1126,30 +1268,26 @@ done:
     return rc;
 }
 
-/* Validates and decodes everything; leaves out the vocabulary index and id. */
-static int parse_model(const unsigned char *data, size_t len, const char *name,
-                       stance_model **out, stance_error *err)
+
+/* What a header announces, once check_header has accepted it. */
+typedef struct hdr {
+    uint32_t version;
+    uint64_t ulen, clen;
+    uint32_t crc;
+} hdr;
+
+/* data holds the first min(len, HEADER_LEN) bytes of a file of len bytes. */
+static int check_header(const unsigned char *data, uint64_t len, const char *name, hdr *h,
+                        stance_error *err)
 {
-    unsigned char *payload = NULL;
-    stance_model *m = NULL;
-    int rc;
-
-    if (!out)
-        return st_error(err, STANCE_ERR_ARG, "no place for the model");
-    *out = NULL;
-    if (!name)
-        name = "<buffer>";
-    if (!data && len > 0)
-        return st_error(err, STANCE_ERR_ARG, "%s: no data", name);
-
     if (len == 0)
         return st_error(err, STANCE_ERR_MODEL, "%s: not a stance model file (empty)", name);
-    if (memcmp(data, MAGIC, len < 8 ? len : 8) != 0)
+    if (memcmp(data, MAGIC, len < 8 ? (size_t)len : 8) != 0)
         return st_error(err, STANCE_ERR_MODEL, "%s: not a stance model file (bad magic)", name);
     if (len < HEADER_LEN)
         return st_error(err, STANCE_ERR_MODEL,
-                        "%s: truncated: %zu bytes, shorter than the %u-byte header", name, len,
-                        HEADER_LEN);
+                        "%s: truncated: %" PRIu64 " bytes, shorter than the %u-byte header", name,
+                        len, HEADER_LEN);
     uint32_t version = get32(data + 8);
     if (version == 0)
         return st_error(err, STANCE_ERR_MODEL, "%s: invalid model format version 0", name);
@@ -1164,18 +1302,19 @@ static int parse_model(const unsigned char *data, size_t len, const char *name,
                         flags);
     uint64_t ulen = get64(data + 16);
     uint64_t clen = get64(data + 24);
-    uint32_t crc = get32(data + 32);
-    size_t rest = len - HEADER_LEN;
+    uint64_t rest = len - HEADER_LEN;
+    const char *what = version == FORMAT_DEFLATE ? "compressed" : "payload";
     if (clen > rest)
         return st_error(err, STANCE_ERR_MODEL,
                         "%s: truncated: the header announces %" PRIu64
-                        " compressed bytes but %zu follow",
-                        name, clen, rest);
+                        " %s bytes but %" PRIu64 " follow",
+                        name, clen, what, rest);
     if (clen < rest)
         return st_error(err, STANCE_ERR_MODEL,
                         "%s: %" PRIu64 " bytes of trailing garbage after the %" PRIu64
-                        "-byte compressed payload",
-                        name, (uint64_t)rest - clen, clen);
+                        "-byte %s%s",
+                        name, rest - clen, clen, what,
+                        version == FORMAT_DEFLATE ? " payload" : "");
     if (ulen < 12)
         return st_error(err, STANCE_ERR_MODEL,
                         "%s: the header announces a payload of %" PRIu64 " bytes, too small",
@@ -1185,97 +1324,195 @@ static int parse_model(const unsigned char *data, size_t len, const char *name,
                         "%s: the header announces a payload of %" PRIu64
                         " bytes, over the 2 GiB limit",
                         name, ulen);
-    if (ulen / MAX_DEFLATE_RATIO > clen)
+    if (version == FORMAT_DEFLATE && ulen / MAX_DEFLATE_RATIO > clen)
         return st_error(err, STANCE_ERR_MODEL,
                         "%s: a payload of %" PRIu64 " bytes cannot come from %" PRIu64
                         " compressed bytes",
                         name, ulen, clen);
+    if (version == FORMAT_STORED && ulen != clen)
+        return st_error(err, STANCE_ERR_MODEL,
+                        "%s: the header announces a payload of %" PRIu64 " bytes in %" PRIu64
+                        " bytes, but format %u stores it as it is",
+                        name, ulen, clen, FORMAT_STORED);
+    h->version = version;
+    h->ulen = ulen;
+    h->clen = clen;
+    h->crc = get32(data + 32);
+    return STANCE_OK;
+}
 
-    if (!(payload = malloc((size_t)ulen + 1)))
-        return st_error(err, STANCE_ERR_NOMEM, "%s: out of memory for the payload", name);
-    rc = inflate_exact(data + HEADER_LEN, (size_t)clen, payload, (size_t)ulen, name, err);
-    if (rc != STANCE_OK)
-        goto done;
-    uint32_t actual = crc32_of(payload, (size_t)ulen);
-    if (actual != crc) {
-        rc = st_error(err, STANCE_ERR_MODEL,
-                      "%s: checksum mismatch: the payload's CRC-32 is %08" PRIx32
-                      ", the header says %08" PRIx32 " (corrupt file)",
-                      name, actual, crc);
-        goto done;
-    }
+static int bad_crc(uint32_t actual, uint32_t want, const char *name, stance_error *err)
+{
+    return st_error(err, STANCE_ERR_MODEL,
+                    "%s: checksum mismatch: the payload's CRC-32 is %08" PRIx32
+                    ", the header says %08" PRIx32 " (corrupt file)",
+                    name, actual, want);
+}
 
-    /* Find the sections before decoding any, so they are decoded in the
-     * order their cross-checks need. */
-    const unsigned char *sp[NSEC] = {0};
-    size_t sl[NSEC] = {0};
-    size_t pos = 0;
-    while (pos < ulen) {
-        size_t left = (size_t)ulen - pos;
-        if (left < 12) {
-            rc = st_error(err, STANCE_ERR_MODEL,
-                          "%s: truncated section header at payload offset %zu", name, pos);
-            goto done;
-        }
-        char tag[5];
-        for (int i = 0; i < 4; i++) {
-            unsigned char c = payload[pos + (size_t)i];
-            tag[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-        }
-        tag[4] = '\0';
-        uint64_t slen = get64(payload + pos + 4);
-        if (slen > left - 12) {
-            rc = st_error(err, STANCE_ERR_MODEL,
-                          "%s: section %s at payload offset %zu: its %" PRIu64
-                          " bytes run past the payload's end (%zu left)",
-                          name, tag, pos, slen, left - 12);
-            goto done;
-        }
-        int which = -1;
-        for (int i = 0; i < NSEC; i++)
-            if (memcmp(payload + pos, sections[i].tag, 4) == 0)
-                which = i;
-        if (which < 0) {
-            rc = st_error(err, STANCE_ERR_MODEL,
-                          "%s: unknown section '%s' at payload offset %zu", name, tag, pos);
-            goto done;
-        }
-        if (sp[which]) {
-            rc = st_error(err, STANCE_ERR_MODEL, "%s: section %s appears twice", name, tag);
-            goto done;
-        }
-        sp[which] = payload + pos + 12;
-        sl[which] = (size_t)slen;
-        pos += 12 + (size_t)slen;
+/* The tag and length of the section at in->pos, which must be one this
+ * version knows; *which is its index in sections[]. */
+static int section_header(pin *in, int *which, uint64_t *slen, const char *name,
+                          stance_error *err)
+{
+    uint64_t pos = in->pos, left = in->len - in->pos;
+    if (left < 12)
+        return st_error(err, STANCE_ERR_MODEL,
+                        "%s: truncated section header at payload offset %" PRIu64, name, pos);
+    rd r = {in, left, name, "header", err};
+    const unsigned char *p;
+    TRY(rd_take(&r, 12, &p));
+    char tag[5];
+    for (int i = 0; i < 4; i++)
+        tag[i] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '?';
+    tag[4] = '\0';
+    *slen = get64(p + 4);
+    *which = -1;
+    for (int i = 0; i < NSEC; i++)
+        if (memcmp(p, sections[i].tag, 4) == 0)
+            *which = i;
+    if (*slen > left - 12)
+        return st_error(err, STANCE_ERR_MODEL,
+                        "%s: section %s at payload offset %" PRIu64 ": its %" PRIu64
+                        " bytes run past the payload's end (%" PRIu64 " left)",
+                        name, tag, pos, *slen, left - 12);
+    if (*which < 0)
+        return st_error(err, STANCE_ERR_MODEL,
+                        "%s: unknown section '%s' at payload offset %" PRIu64, name, tag, pos);
+    return STANCE_OK;
+}
+
+static int missing(int i, const char *name, stance_error *err)
+{
+    return st_error(err, STANCE_ERR_MODEL, "%s: missing section %s", name, sections[i].tag);
+}
+
+/* Format 1: the sections may come in any order, and are decoded in the
+ * order their cross-checks need.  The payload is in memory. */
+static int decode_any_order(pin *in, stance_model *m, const char *name, stance_error *err)
+{
+    uint64_t at[NSEC] = {0}, len[NSEC] = {0};
+    int seen[NSEC] = {0};
+    while (in->pos < in->len) {
+        int which;
+        uint64_t slen;
+        TRY(section_header(in, &which, &slen, name, err));
+        if (seen[which])
+            return st_error(err, STANCE_ERR_MODEL, "%s: section %s appears twice", name,
+                            sections[which].tag);
+        seen[which] = 1;
+        at[which] = in->pos;
+        len[which] = slen;
+        in->pos += slen;
     }
     for (int i = 0; i < NSEC; i++)
-        if (sections[i].required && !sp[i]) {
-            rc = st_error(err, STANCE_ERR_MODEL, "%s: missing section %s", name,
-                          sections[i].tag);
-            goto done;
-        }
+        if (sections[i].required && !seen[i])
+            return missing(i, name, err);
+    for (int i = 0; i < NSEC; i++) {
+        if (!seen[i])
+            continue;
+        in->pos = at[i];
+        rd r = {in, len[i], name, sections[i].tag, err};
+        TRY(decoders[i](&r, m));
+    }
+    return STANCE_OK;
+}
 
+/* Format 2: the sections come in the order of sections[], so that each is
+ * decoded as it is read, after those it depends on. */
+static int decode_in_order(pin *in, stance_model *m, const char *name, stance_error *err)
+{
+    int seen[NSEC] = {0}, last = -1;
+    while (in->pos < in->len) {
+        int which;
+        uint64_t slen;
+        TRY(section_header(in, &which, &slen, name, err));
+        if (seen[which])
+            return st_error(err, STANCE_ERR_MODEL, "%s: section %s appears twice", name,
+                            sections[which].tag);
+        for (int i = 0; i < which; i++)
+            if (sections[i].required && !seen[i])
+                return st_error(err, STANCE_ERR_MODEL,
+                                "%s: missing section %s before section %s (format %u keeps "
+                                "the sections in order)", name, sections[i].tag,
+                                sections[which].tag, FORMAT_STORED);
+        if (which < last)
+            return st_error(err, STANCE_ERR_MODEL,
+                            "%s: section %s comes after %s: format %u keeps the sections in "
+                            "order", name, sections[which].tag, sections[last].tag,
+                            FORMAT_STORED);
+        seen[which] = 1;
+        last = which;
+        rd r = {in, slen, name, sections[which].tag, err};
+        TRY(decoders[which](&r, m));
+    }
+    for (int i = 0; i < NSEC; i++)
+        if (sections[i].required && !seen[i])
+            return missing(i, name, err);
+    return STANCE_OK;
+}
+
+/* Validates and decodes a whole file in memory; leaves out the vocabulary
+ * index. */
+static int parse_model(const unsigned char *data, size_t len, const char *name,
+                       stance_model **out, stance_error *err)
+{
+    unsigned char *payload = NULL;
+    stance_model *m = NULL;
+    hdr h;
+    int rc;
+
+    if (!out)
+        return st_error(err, STANCE_ERR_ARG, "no place for the model");
+    *out = NULL;
+    if (!name)
+        name = "<buffer>";
+    if (!data && len > 0)
+        return st_error(err, STANCE_ERR_ARG, "%s: no data", name);
+    if ((rc = check_header(data, len, name, &h, err)) != STANCE_OK)
+        return rc;
+
+    const unsigned char *pl = data + HEADER_LEN;
+    if (h.version == FORMAT_DEFLATE) {
+        if (!(payload = malloc((size_t)h.ulen + 1)))
+            return st_error(err, STANCE_ERR_NOMEM, "%s: out of memory for the payload", name);
+        rc = inflate_exact(pl, (size_t)h.clen, payload, (size_t)h.ulen, name, err);
+        if (rc != STANCE_OK)
+            goto done;
+        pl = payload;
+    }
+    uint32_t actual = crc32_of(pl, (size_t)h.ulen);
+    if (actual != h.crc) {
+        rc = bad_crc(actual, h.crc, name, err);
+        goto done;
+    }
     if (!(m = st_model_alloc())) {
         rc = st_error(err, STANCE_ERR_NOMEM, "%s: out of memory", name);
         goto done;
     }
-    static int (*const dec[NSEC])(rd *, stance_model *) = {
-        dec_labl, dec_feat, dec_vocb, dec_svmc, dec_trai, dec_cvmt, dec_srcs, dec_idnt,
-    };
-    for (int i = 0; i < NSEC; i++) {
-        if (!sp[i])
-            continue;
-        rd r = {sp[i], sl[i], name, sections[i].tag, err};
-        if ((rc = dec[i](&r, m)) != STANCE_OK)
-            goto done;
-    }
+    m->format = (int)h.version;
+    pin in = {.mem = pl, .len = h.ulen, .name = name, .err = err};
+    rc = h.version == FORMAT_DEFLATE ? decode_any_order(&in, m, name, err)
+                                     : decode_in_order(&in, m, name, err);
+    if (rc != STANCE_OK)
+        goto done;
     *out = m;
     m = NULL;
-    rc = STANCE_OK;
 done:
     stance_model_free(m);
     free(payload);
     return rc;
+}
+
+/* The vocabulary index and the classifier's prediction tables. */
+static int finish_model(stance_model *m, const char *name, stance_error *err)
+{
+    int rc;
+    if ((rc = st_vocab_index(&m->vocab)) != STANCE_OK ||
+        (rc = st_svm_prepare(m->svm, &m->vocab)) != STANCE_OK)
+        return st_error(err, rc == STANCE_ERR_NOMEM ? STANCE_ERR_NOMEM : STANCE_ERR_MODEL,
+                        "%s: cannot index the vocabulary (%s)", name ? name : "<buffer>",
+                        stance_status_name(rc));
+    return STANCE_OK;
 }
 
 int st_model_decode(const unsigned char *data, size_t len, const char *name, stance_model **out,
@@ -1287,15 +1524,51 @@ int st_model_decode(const unsigned char *data, size_t len, const char *name, sta
     int rc = parse_model(data, len, name, out ? &m : NULL, err);
     if (rc != STANCE_OK)
         return rc;
-    if ((rc = st_vocab_index(&m->vocab)) != STANCE_OK ||
-        (rc = st_svm_prepare(m->svm, &m->vocab)) != STANCE_OK) {
+    if ((rc = finish_model(m, name, err)) != STANCE_OK) {
         stance_model_free(m);
-        return st_error(err, rc == STANCE_ERR_NOMEM ? STANCE_ERR_NOMEM : STANCE_ERR_MODEL,
-                        "%s: cannot index the vocabulary (%s)", name ? name : "<buffer>",
-                        stance_status_name(rc));
+        return rc;
     }
     *out = m;
     return STANCE_OK;
+}
+
+/* A format 2 file of size bytes, decoded as it is read (header already
+ * read).  The CRC-32 is only known at the end: a section that fails to
+ * decode leaves the rest to be read anyway, so that a corrupt file is
+ * reported as such whatever the corruption looks like, as from memory. */
+static int load_stream(int fd, const unsigned char *header, uint64_t size, const char *name,
+                       stance_model **out, stance_error *err)
+{
+    stance_model *m = NULL;
+    hdr h;
+    int rc = check_header(header, size, name, &h, err);
+    if (rc != STANCE_OK)
+        return rc;
+    pin in = {.len = h.ulen, .fd = fd, .name = name, .err = err};
+    in.crc = crc32(0L, Z_NULL, 0);
+    in.cap = h.ulen < PIN_CHUNK ? (size_t)h.ulen : PIN_CHUNK;
+    if (!(in.buf = malloc(in.cap)) || !(m = st_model_alloc())) {
+        rc = st_error(err, STANCE_ERR_NOMEM, "%s: out of memory", name);
+        goto done;
+    }
+    m->format = (int)h.version;
+    rc = decode_in_order(&in, m, name, err);
+    if (in.status == STANCE_OK) {
+        if (pin_drain(&in) != STANCE_OK)
+            rc = in.status;
+        else if ((uint32_t)in.crc != h.crc)
+            rc = bad_crc((uint32_t)in.crc, h.crc, name, err);
+    }
+    if (rc == STANCE_OK)
+        rc = finish_model(m, name, err);
+    if (rc == STANCE_OK) {
+        *out = m;
+        m = NULL;
+    }
+done:
+    stance_model_free(m);
+    free(in.buf);
+    return rc;
 }
 
 int st_model_set_id(stance_model *m, stance_error *err)
@@ -1330,9 +1603,39 @@ int stance_model_load(const char *path, stance_model **out, stance_error *err)
     if (!path)
         return st_error(err, STANCE_ERR_ARG, "stance_model_load: no path");
 
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return st_error(err, STANCE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    /* A format 2 file is decoded as it is read, straight into the model's
+     * tables; anything else (format 1, a pipe, not a model) is read whole
+     * first. */
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (off_t)HEADER_LEN &&
+        (uint64_t)st.st_size <= MAX_FILE) {
+        unsigned char header[HEADER_LEN];
+        size_t got = 0;
+        while (got < HEADER_LEN) {
+            ssize_t r = pread(fd, header + got, HEADER_LEN - got, (off_t)got);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+        }
+        if (got == HEADER_LEN && memcmp(header, MAGIC, 8) == 0 &&
+            get32(header + 8) == FORMAT_STORED) {
+            int rc = load_stream(fd, header, (uint64_t)st.st_size, path, out, err);
+            close(fd);
+            return rc;
+        }
+    }
+
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        return st_error(err, STANCE_ERR_IO, "%s: cannot open: %s", path, strerror(e));
+    }
     unsigned char *buf = NULL;
     size_t len = 0, cap = 0;
     int rc = STANCE_OK;

@@ -29,73 +29,99 @@ void st_svm_free(st_svm *s)
     free(s->sv_value);
     free(s->fused);
     free(s->fslot);
+    free(s->frow);
     free(s);
 }
 
-int st_svm_prepare(st_svm *s, const st_vocab *v)
+/* The rows of a linear classifier in order of increasing IDF, ties by
+ * feature number: row r holds feature rank[r].  Positive doubles order like
+ * their bit patterns, so an LSD radix sort on (bits, feature) does it; a
+ * pass whose digit is the same for every feature moves nothing and is
+ * skipped (IDF values share their sign, exponent and leading mantissa
+ * bits).  rank must hold n entries. */
+static int idf_order(const st_vocab *v, uint32_t *rank)
+{
+    const size_t n = v->n;
+    uint64_t *key = malloc((n ? n : 1) * sizeof *key), *tmpk = malloc((n ? n : 1) * sizeof *tmpk);
+    uint32_t *tmpr = malloc((n ? n : 1) * sizeof *tmpr), *r = rank;
+    size_t *count = malloc(65537 * sizeof *count);
+    if (!key || !tmpk || !tmpr || !count) {
+        free(key);
+        free(tmpk);
+        free(tmpr);
+        free(count);
+        return STANCE_ERR_NOMEM;
+    }
+    for (size_t f = 0; f < n; f++) {
+        memcpy(&key[f], &v->idf[f], sizeof key[f]);
+        r[f] = (uint32_t)f; /* already in feature order: stability breaks ties */
+    }
+    for (int shift = 0; shift < 64; shift += 16) {
+        memset(count, 0, 65537 * sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[((key[i] >> shift) & 0xffff) + 1]++;
+        if (n == 0 || count[((key[0] >> shift) & 0xffff) + 1] == n)
+            continue;
+        for (size_t b = 0; b < 65536; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++) {
+            size_t d = count[(key[i] >> shift) & 0xffff]++;
+            tmpk[d] = key[i];
+            tmpr[d] = r[i];
+        }
+        uint64_t *tk = key;
+        key = tmpk;
+        tmpk = tk;
+        uint32_t *tr = r;
+        r = tmpr;
+        tmpr = tr;
+    }
+    if (r != rank) {
+        memcpy(rank, r, n * sizeof *rank);
+        tmpr = r;
+    }
+    free(count);
+    free(key);
+    free(tmpk);
+    free(tmpr);
+    return STANCE_OK;
+}
+
+int st_svm_layout(st_svm *s, const st_vocab *v)
 {
     if (s->kernel != STANCE_KERNEL_LINEAR || s->nfeat != v->n)
         return STANCE_OK;
     const size_t np = (size_t)s->npairs, row = (np + 1 + 3) / 4 * 4, n = s->nfeat;
     free(s->fused);
     free(s->fslot);
+    free(s->frow);
     s->fslot = NULL;
+    s->frow = NULL;
     size_t size = 16;
     while (size < n * 2 + 2)
         size *= 2;
-    /* order by IDF, ties by feature number: positive doubles order like
-     * their bit patterns, so an LSD radix sort on (bits, feature) does it */
-    uint64_t *key = malloc((n ? n : 1) * sizeof *key), *tmpk = malloc((n ? n : 1) * sizeof *tmpk);
-    uint32_t *rank = malloc((n ? n : 1) * sizeof *rank), *tmpr = malloc((n ? n : 1) * sizeof *tmpr);
-    size_t *count = malloc(65537 * sizeof *count);
+    uint32_t *rank = malloc((n ? n : 1) * sizeof *rank);
     s->fused = st_alloc_table((n * row + 1) * sizeof *s->fused, 0);
     s->fslot = st_alloc_table(size * sizeof *s->fslot, 1);
-    if (!key || !tmpk || !rank || !tmpr || !count || !s->fused || !s->fslot) {
-        free(key);
-        free(tmpk);
-        free(tmpr);
+    s->frow = malloc((n ? n : 1) * sizeof *s->frow);
+    if (!rank || !s->fused || !s->fslot || !s->frow || idf_order(v, rank) != STANCE_OK) {
         free(rank);
-        free(count);
         free(s->fused);
         free(s->fslot);
+        free(s->frow);
         s->fused = NULL;
         s->fslot = NULL;
+        s->frow = NULL;
         return STANCE_ERR_NOMEM;
     }
-    for (size_t f = 0; f < n; f++) {
-        memcpy(&key[f], &v->idf[f], sizeof key[f]);
-        rank[f] = (uint32_t)f; /* already in feature order: stability breaks ties */
-    }
-    for (int shift = 0; shift < 64; shift += 16) {
-        memset(count, 0, 65537 * sizeof *count);
-        for (size_t i = 0; i < n; i++)
-            count[((key[i] >> shift) & 0xffff) + 1]++;
-        for (size_t b = 0; b < 65536; b++)
-            count[b + 1] += count[b];
-        for (size_t i = 0; i < n; i++) {
-            size_t d = count[(key[i] >> shift) & 0xffff]++;
-            tmpk[d] = key[i];
-            tmpr[d] = rank[i];
-        }
-        uint64_t *tk = key;
-        key = tmpk;
-        tmpk = tk;
-        uint32_t *tr = rank;
-        rank = tmpr;
-        tmpr = tr;
-    }
-    free(count);
-    free(key);
-    free(tmpk);
-    free(tmpr);
     for (int t = 1; t < 16; t++)
         s->sublinear[t] = 1.0 + log((double)t); /* the very values st_vectorize uses */
     s->fmask = (uint32_t)(size - 1);
     s->fstride = (uint32_t)row;
     for (size_t r = 0; r < n; r++) {
         size_t f = rank[r];
+        s->frow[f] = (uint32_t)r;
         s->fused[r * row] = v->idf[f];
-        memcpy(s->fused + r * row + 1, s->w + f * np, np * sizeof *s->w);
         for (size_t pad = np + 1; pad < row; pad++)
             s->fused[r * row + pad] = 0;
         uint32_t k = v->bucket[f] + 1;
@@ -105,6 +131,33 @@ int st_svm_prepare(st_svm *s, const st_vocab *v)
         s->fslot[j] = (uint64_t)k << 32 | r;
     }
     free(rank);
+    return STANCE_OK;
+}
+
+double *st_svm_fused_weights(st_svm *s, uint32_t f)
+{
+    return s->fused + (size_t)s->frow[f] * s->fstride + 1;
+}
+
+const double *st_svm_weights(const st_svm *s, uint32_t f)
+{
+    if (s->w)
+        return s->w + (size_t)f * (size_t)s->npairs;
+    return s->fused + (size_t)s->frow[f] * s->fstride + 1;
+}
+
+int st_svm_prepare(st_svm *s, const st_vocab *v)
+{
+    /* without w the weights are already in the rows: the loader put them
+     * there */
+    if (s->kernel != STANCE_KERNEL_LINEAR || s->nfeat != v->n || !s->w)
+        return STANCE_OK;
+    int rc = st_svm_layout(s, v);
+    if (rc != STANCE_OK)
+        return rc;
+    const size_t np = (size_t)s->npairs;
+    for (uint32_t f = 0; f < s->nfeat; f++)
+        memcpy(st_svm_fused_weights(s, f), s->w + f * np, np * sizeof *s->w);
     return STANCE_OK;
 }
 
@@ -206,7 +259,7 @@ void st_svm_decision(const st_svm *s, const st_fvec *x, double *dec)
         for (size_t i = 0; i < x->n; i++) {
             if (x->index[i] >= s->nfeat)
                 continue;
-            const double *w = s->w + (size_t)x->index[i] * (size_t)np;
+            const double *w = st_svm_weights(s, x->index[i]);
             const double v = x->value[i];
             for (int p = 0; p < np; p++)
                 dec[p] += v * w[p];
