@@ -375,6 +375,10 @@ struct stance_model {
 
 STANCE_HIDDEN stance_model *st_model_alloc(void);
 
+/* CRC-32 as zlib's crc32 computes it (st_crc32(0, p, n) == crc32(0, p, n)),
+ * for any n. */
+STANCE_HIDDEN uint32_t st_crc32(uint32_t crc, const void *p, size_t n);
+
 /* model_file.c: the only code that knows the file's bytes. */
 #define ST_MODEL_FORMAT 2 /* the file format version the writer writes */
 STANCE_HIDDEN int st_model_encode(const stance_model *m, unsigned char **out, size_t *len,

@@ -70,6 +70,47 @@ static void test_sha256(void)
     free(a);
 }
 
+/* ------------------------------------------------------------- CRC-32 */
+
+/* st_crc32 is zlib's crc32 for every length, alignment and starting value,
+ * in one call or in pieces. */
+static void test_crc32(void)
+{
+    size_t n = 100000;
+    unsigned char *a = malloc(n + 16);
+    if (!CHECK(a != NULL))
+        return;
+    uint64_t x = 0x243f6a8885a308d3u;
+    for (size_t i = 0; i < n + 16; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        a[i] = (unsigned char)(x >> 56);
+    }
+    int bad = 0;
+    for (size_t len = 0; len <= 600; len++)
+        for (size_t off = 0; off < 16; off += (len < 200 ? 1 : 5)) {
+            uint32_t start = (uint32_t)(len * 2654435761u);
+            bad += st_crc32(0, a + off, len) != (uint32_t)crc32(0, a + off, (uInt)len);
+            bad += st_crc32(start, a + off, len) !=
+                   (uint32_t)crc32(start, a + off, (uInt)len);
+        }
+    CHECK_INT(bad, 0);
+    uint32_t want = (uint32_t)crc32(0, a, (uInt)n), got = 0;
+    CHECK(st_crc32(0, a, n) == want);
+    static const size_t steps[] = {1, 63, 64, 65, 4096, 127, 17, 100000};
+    for (size_t off = 0, i = 0; off < n; i = (i + 1) % 8) {
+        size_t take = steps[i] < n - off ? steps[i] : n - off;
+        got = st_crc32(got, a + off, take);
+        off += take;
+    }
+    CHECK(got == want);
+    memset(a, 0, n);
+    CHECK(st_crc32(0, a, n) == (uint32_t)crc32(0, a, (uInt)n));
+    memset(a, 0xff, n);
+    CHECK(st_crc32(0xffffffffu, a, n) == (uint32_t)crc32(0xffffffffu, a, (uInt)n));
+    CHECK_INT(st_crc32(0, "123456789", 9), 0xcbf43926u);
+    free(a);
+}
+
 /* ------------------------------------------------------ a model by hand */
 
 static void *dup_mem(const void *p, size_t n)
@@ -1259,6 +1300,7 @@ int main(int argc, char **argv)
     close(tfd);
 
     test_sha256();
+    test_crc32();
     test_round_trip(0, 1);
     test_round_trip(1, 1);
     test_round_trip(0, 0);

@@ -106,12 +106,12 @@ static const struct {
     {"TRAI", 1}, {"CVMT", 0}, {"SRCS", 1}, {"IDNT", 1},
 };
 
-static uint32_t get32(const unsigned char *p)
+static inline uint32_t get32(const unsigned char *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static uint64_t get64(const unsigned char *p)
+static inline uint64_t get64(const unsigned char *p)
 {
     return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
 }
@@ -130,14 +130,7 @@ static void put64(unsigned char *p, uint64_t v)
 
 static uint32_t crc32_of(const unsigned char *p, size_t n)
 {
-    uLong crc = crc32(0L, Z_NULL, 0);
-    while (n > 0) {
-        uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        crc = crc32(crc, p, chunk);
-        p += chunk;
-        n -= chunk;
-    }
-    return (uint32_t)crc;
+    return st_crc32(0, p, n);
 }
 
 /* ================================================================ writer */
@@ -497,7 +490,7 @@ typedef struct pin {
     unsigned char *buf;       /* file: bytes [head, fill) are read, not consumed */
     size_t cap, head, fill;
     uint64_t got;             /* file: payload bytes read so far */
-    uLong crc;                /* file: CRC-32 of those bytes */
+    uint32_t crc;             /* file: CRC-32 of those bytes */
     int status;               /* file: a read failed (STANCE_ERR_IO / _MODEL) */
     const char *name;
     stance_error *err;
@@ -542,7 +535,7 @@ static int pin_fill(pin *in, size_t n)
                                          "%s: truncated: the file ends after %" PRIu64
                                          " of its %" PRIu64 " payload bytes (changed while read?)",
                                          in->name, in->got, in->len);
-        in->crc = crc32(in->crc, in->buf + in->fill, (uInt)r); /* r <= PIN_CHUNK or n */
+        in->crc = st_crc32(in->crc, in->buf + in->fill, (size_t)r);
         in->fill += (size_t)r;
         in->got += (uint64_t)r;
     }
@@ -965,6 +958,8 @@ static int dec_svm_linear(rd *r, stance_model *m, st_svm *s)
         const unsigned char *p;
         TRY(rd_take(r, c * (size_t)np * 8, &p));
         for (size_t j = 0; j < c; j++, f++) {
+            if (f + 8 < nfeat) /* rows are in IDF order, not in feature order */
+                __builtin_prefetch(st_svm_fused_weights(s, (uint32_t)(f + 8)), 1);
             double *dst = st_svm_fused_weights(s, (uint32_t)f);
             for (uint64_t q = 0; q < np; q++, p += 8) {
                 double w = bits_to_f64(get64(p));
@@ -1545,7 +1540,7 @@ static int load_stream(int fd, const unsigned char *header, uint64_t size, const
     if (rc != STANCE_OK)
         return rc;
     pin in = {.len = h.ulen, .fd = fd, .name = name, .err = err};
-    in.crc = crc32(0L, Z_NULL, 0);
+    in.crc = 0;
     in.cap = h.ulen < PIN_CHUNK ? (size_t)h.ulen : PIN_CHUNK;
     if (!(in.buf = malloc(in.cap)) || !(m = st_model_alloc())) {
         rc = st_error(err, STANCE_ERR_NOMEM, "%s: out of memory", name);
@@ -1556,8 +1551,8 @@ static int load_stream(int fd, const unsigned char *header, uint64_t size, const
     if (in.status == STANCE_OK) {
         if (pin_drain(&in) != STANCE_OK)
             rc = in.status;
-        else if ((uint32_t)in.crc != h.crc)
-            rc = bad_crc((uint32_t)in.crc, h.crc, name, err);
+        else if (in.crc != h.crc)
+            rc = bad_crc(in.crc, h.crc, name, err);
     }
     if (rc == STANCE_OK)
         rc = finish_model(m, name, err);

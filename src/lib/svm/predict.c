@@ -118,7 +118,12 @@ int st_svm_layout(st_svm *s, const st_vocab *v)
         s->sublinear[t] = 1.0 + log((double)t); /* the very values st_vectorize uses */
     s->fmask = (uint32_t)(size - 1);
     s->fstride = (uint32_t)row;
+    enum { AHEAD = 16 }; /* slots are random: ask for them early */
     for (size_t r = 0; r < n; r++) {
+        if (r + AHEAD < n) {
+            uint32_t ka = v->bucket[rank[r + AHEAD]] + 1;
+            __builtin_prefetch(s->fslot + ((ka * 0x9E3779B1u) & s->fmask), 1);
+        }
         size_t f = rank[r];
         s->frow[f] = (uint32_t)r;
         s->fused[r * row] = v->idf[f];
