@@ -66,9 +66,11 @@ const char *stance_status_name(int status);
 typedef struct stance_model stance_model;
 
 /* Read and fully validate a model file (magic, version, checksum, every count
- * and offset) before anything in it is used.  On failure *out is NULL and the
- * status is STANCE_ERR_MODEL, STANCE_ERR_VERSION, STANCE_ERR_IO,
- * STANCE_ERR_NOMEM or (a NULL argument) STANCE_ERR_ARG. */
+ * and offset) before anything in it is used.  Files of format 2 (what
+ * stance_model_save writes) and of format 1 (earlier versions) are read.  On
+ * failure *out is NULL and the status is STANCE_ERR_MODEL,
+ * STANCE_ERR_VERSION, STANCE_ERR_IO, STANCE_ERR_NOMEM or (a NULL argument)
+ * STANCE_ERR_ARG. */
 int stance_model_load(const char *path, stance_model **out, stance_error *err);
 
 /* The same from a buffer in memory (used by the fuzz targets).  The buffer is
