@@ -291,10 +291,12 @@ STANCE_HIDDEN double st_sparse_sqdist(const st_fvec *x, const uint32_t *ix, cons
  * its w (nothing to do when w is NULL: the loader built them). */
 STANCE_HIDDEN int st_svm_prepare(st_svm *s, const st_vocab *v);
 /* Allocate the fused rows, frow and the bucket index of a linear classifier
- * of nfeat == v->n features and fill in all but the weights, which the
- * caller then stores at st_svm_fused_weights(s, f) for every feature f. */
+ * of nfeat == v->n features, and fill in all but the rows, which the caller
+ * then fills, every one: st_svm_fill_row(s, f, idf of f) writes feature f's
+ * IDF and padding and returns where its npairs weights go.  (Each row is
+ * written once, in the order the caller has the weights.) */
 STANCE_HIDDEN int st_svm_layout(st_svm *s, const st_vocab *v);
-STANCE_HIDDEN double *st_svm_fused_weights(st_svm *s, uint32_t f);
+STANCE_HIDDEN double *st_svm_fill_row(st_svm *s, uint32_t f, double idf);
 /* The npairs weights of feature f of a linear classifier: in w, or in its
  * fused row when there is no w. */
 STANCE_HIDDEN const double *st_svm_weights(const st_svm *s, uint32_t f);

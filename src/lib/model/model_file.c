@@ -959,8 +959,8 @@ static int dec_svm_linear(rd *r, stance_model *m, st_svm *s)
         TRY(rd_take(r, c * (size_t)np * 8, &p));
         for (size_t j = 0; j < c; j++, f++) {
             if (f + 8 < nfeat) /* rows are in IDF order, not in feature order */
-                __builtin_prefetch(st_svm_fused_weights(s, (uint32_t)(f + 8)), 1);
-            double *dst = st_svm_fused_weights(s, (uint32_t)f);
+                __builtin_prefetch(st_svm_weights(s, (uint32_t)(f + 8)), 1);
+            double *dst = st_svm_fill_row(s, (uint32_t)f, m->vocab.idf[f]);
             for (uint64_t q = 0; q < np; q++, p += 8) {
                 double w = bits_to_f64(get64(p));
                 if (!isfinite(w))

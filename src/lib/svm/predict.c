@@ -126,9 +126,6 @@ int st_svm_layout(st_svm *s, const st_vocab *v)
         }
         size_t f = rank[r];
         s->frow[f] = (uint32_t)r;
-        s->fused[r * row] = v->idf[f];
-        for (size_t pad = np + 1; pad < row; pad++)
-            s->fused[r * row + pad] = 0;
         uint32_t k = v->bucket[f] + 1;
         uint32_t j = (k * 0x9E3779B1u) & s->fmask;
         while (s->fslot[j])
@@ -139,9 +136,13 @@ int st_svm_layout(st_svm *s, const st_vocab *v)
     return STANCE_OK;
 }
 
-double *st_svm_fused_weights(st_svm *s, uint32_t f)
+double *st_svm_fill_row(st_svm *s, uint32_t f, double idf)
 {
-    return s->fused + (size_t)s->frow[f] * s->fstride + 1;
+    double *row = s->fused + (size_t)s->frow[f] * s->fstride;
+    row[0] = idf;
+    for (size_t pad = (size_t)s->npairs + 1; pad < s->fstride; pad++)
+        row[pad] = 0;
+    return row + 1;
 }
 
 const double *st_svm_weights(const st_svm *s, uint32_t f)
@@ -162,7 +163,7 @@ int st_svm_prepare(st_svm *s, const st_vocab *v)
         return rc;
     const size_t np = (size_t)s->npairs;
     for (uint32_t f = 0; f < s->nfeat; f++)
-        memcpy(st_svm_fused_weights(s, f), s->w + f * np, np * sizeof *s->w);
+        memcpy(st_svm_fill_row(s, f, v->idf[f]), s->w + f * np, np * sizeof *s->w);
     return STANCE_OK;
 }
 
