@@ -1,6 +1,7 @@
 /* cmd_export.c - `stance export`: the model as a libsvm text model, and the
  * feature vectors of documents in libsvm's data format, so that libsvm's own
- * svm-predict can be run (and timed) on exactly what stance classifies. */
+ * svm-predict can be run (and timed) on exactly what stance classifies; and
+ * the model itself again, stored (fast to load) or compressed (small). */
 #include "cli.h"
 
 #include <errno.h>
@@ -11,10 +12,16 @@
 static const char usage_text[] =
     "usage: stance export [-m MODEL] --libsvm-model OUT.model\n"
     "       stance export [-m MODEL] --features [-o OUT] [--wrapped] [--max-bytes N]\n"
-    "                     [--text TEXT]... [FILE... | -]\n\n"
-    "Write the model, or the feature vectors of documents, in libsvm's text formats.\n"
-    "Both options may be given together.\n\n"
+    "                     [--text TEXT]... [FILE... | -]\n"
+    "       stance export [-m MODEL] --compressed-model OUT.stm | --stored-model OUT.stm\n\n"
+    "Write the model, or the feature vectors of documents, in libsvm's text formats,\n"
+    "or the model again as a stance model file.  The options may be given together.\n\n"
     "  -m, --model MODEL         model file (default: the shipped default model)\n"
+    "      --compressed-model OUT\n"
+    "                            the model in format 1: deflated, about a third\n"
+    "                            smaller, about three times slower to load\n"
+    "      --stored-model OUT    the model in format 2 (what `train` writes): stored,\n"
+    "                            fast to load\n"
     "      --libsvm-model OUT    write the classifier as a libsvm model with probA and\n"
     "                            probB (`svm-predict -b 1` works); labels are the\n"
     "                            model's label indices 0..k-1, in `stance info` order\n"
@@ -72,14 +79,17 @@ static int featurize_one(stance_session *fz, fctx *c, const char *doc, const cha
 
 int cmd_export(int argc, char **argv)
 {
-    enum { O_LIBSVM = 256, O_FEATURES, O_MAXB };
+    enum { O_LIBSVM = 256, O_FEATURES, O_MAXB, O_COMPRESSED, O_STORED };
     static const struct option opts[] = {
         {"model", required_argument, NULL, 'm'},    {"libsvm-model", required_argument, NULL, O_LIBSVM},
         {"features", no_argument, NULL, O_FEATURES}, {"output", required_argument, NULL, 'o'},
         {"wrapped", no_argument, NULL, 'w'},        {"max-bytes", required_argument, NULL, O_MAXB},
         {"text", required_argument, NULL, 't'},     {"help", no_argument, NULL, 'h'},
+        {"compressed-model", required_argument, NULL, O_COMPRESSED},
+        {"stored-model", required_argument, NULL, O_STORED},
         {NULL, 0, NULL, 0}};
     const char *model = NULL, *libsvm_out = NULL, *out_path = NULL;
+    const char *compressed_out = NULL, *stored_out = NULL;
     int features = 0, opt, status = EXIT_OK;
     unsigned flags = 0;
     long max_bytes = 64L << 20;
@@ -92,6 +102,8 @@ int cmd_export(int argc, char **argv)
         switch (opt) {
         case 'm': model = optarg; break;
         case O_LIBSVM: libsvm_out = optarg; break;
+        case O_COMPRESSED: compressed_out = optarg; break;
+        case O_STORED: stored_out = optarg; break;
         case O_FEATURES: features = 1; break;
         case 'o': out_path = optarg; break;
         case 'w': flags |= STANCE_WRAPPED; break;
@@ -112,8 +124,9 @@ int cmd_export(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (!libsvm_out && !features) {
-        cli_error("export", "nothing to do: give --libsvm-model OUT and/or --features");
+    if (!libsvm_out && !features && !compressed_out && !stored_out) {
+        cli_error("export", "nothing to do: give --libsvm-model OUT, --features, "
+                            "--compressed-model OUT or --stored-model OUT");
         fputs(usage_text, stderr);
         free(texts);
         return EXIT_USAGE;
@@ -131,6 +144,16 @@ int cmd_export(int argc, char **argv)
     status = cli_load_model("export", model, &m);
     if (status)
         goto done;
+    if (compressed_out || stored_out) {
+        int rc = compressed_out ? stance_model_save_compressed(m, compressed_out, &err) : 0;
+        if (!rc && stored_out)
+            rc = stance_model_save(m, stored_out, &err);
+        if (rc) {
+            cli_error("export", "%s", err.msg);
+            status = cli_exit_code(rc);
+            goto done;
+        }
+    }
     if (libsvm_out) {
         int rc = stance_model_export_libsvm(m, libsvm_out, &err);
         if (rc) {

@@ -385,6 +385,10 @@ STANCE_HIDDEN uint32_t st_crc32(uint32_t crc, const void *p, size_t n);
 #define ST_MODEL_FORMAT 2 /* the file format version the writer writes */
 STANCE_HIDDEN int st_model_encode(const stance_model *m, unsigned char **out, size_t *len,
                                   stance_error *err);
+/* The same, in a given format version: 2 (stored, what st_model_encode
+ * writes) or 1 (deflated). */
+STANCE_HIDDEN int st_model_encode_format(const stance_model *m, unsigned format,
+                                         unsigned char **out, size_t *len, stance_error *err);
 STANCE_HIDDEN int st_model_decode(const unsigned char *data, size_t len, const char *name,
                                   stance_model **out, stance_error *err);
 /* Set m->id as the file will record it (the SHA-256 of the encoded payload). */
