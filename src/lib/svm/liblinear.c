@@ -23,6 +23,12 @@ static void quiet(const char *s) { (void)s; }
 int st_liblinear_binary(const st_problem *prob, const size_t *idx, const double *y, size_t n,
                         double Cp, double Cn, double *w, double *rho)
 {
+    return st_liblinear_binary_eps(prob, idx, y, n, Cp, Cn, 0.01, w, rho);
+}
+
+int st_liblinear_binary_eps(const st_problem *prob, const size_t *idx, const double *y,
+                            size_t n, double Cp, double Cn, double eps, double *w, double *rho)
+{
     if (n > INT32_MAX || prob->nfeat >= INT32_MAX)
         return STANCE_ERR_TOOBIG;
     size_t total = 0;
@@ -58,7 +64,7 @@ int st_liblinear_binary(const st_problem *prob, const size_t *idx, const double 
     struct parameter par;
     memset(&par, 0, sizeof par);
     par.solver_type = L2R_L1LOSS_SVC_DUAL;
-    par.eps = 0.01;
+    par.eps = eps;
     par.C = 1.0;
     par.nr_weight = 2;
     par.weight_label = wl;

@@ -6,8 +6,25 @@
  * corpus, parameters and seed give the same bytes. */
 #include "internal.h"
 #include "corpus/corpus.h"
+#ifdef ST_TRAIN_TIMING
+#include <time.h>
+static void tmark(const char *what)
+{
+    static double last;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double now = ts.tv_sec + ts.tv_nsec / 1e9;
+    if (last)
+        fprintf(stderr, "TIMING %-28s %8.3f s\n", what, now - last);
+    last = now;
+}
+#define TMARK(w) tmark(w)
+#else
+#define TMARK(w) ((void)0)
+#endif
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +48,8 @@ void stance_train_params_default(stance_train_params *p)
     p->seed = 1;
     p->large_corpus = 2000;
     p->threads = 1;
+    p->huge_corpus = 50000;
+    p->calibration = STANCE_CALIBRATION_AUTO;
 }
 
 /* Hashed counts of every record, computed once and reused by every fold. */
@@ -244,13 +263,166 @@ static void class_weights(const job *jb, const unsigned char *use, double *w)
         w[c] = (jb->p->balanced && w[c] > 0) ? (double)total / ((double)k * w[c]) : 1.0;
 }
 
+/* The solver for a corpus of n sentences.  libsvm's SMO grows faster than
+ * linearly, so above large_corpus (2,000) liblinear takes over; above
+ * huge_corpus (50,000) our own DCD solver does: the same problem and
+ * stopping rule, but liblinear's global rand() serialises it to one class
+ * pair at a time, and DCD runs the pairs on every core from a compact
+ * matrix (measured on 100,000 sentences, 2 cores: see README, "Train a
+ * model").  The default model (5,121 sentences) stays with liblinear. */
 static int resolve_solver(const job *jb, size_t n)
 {
     if (jb->p->kernel == STANCE_KERNEL_RBF)
         return STANCE_SOLVER_LIBSVM;
     if (jb->p->solver != STANCE_SOLVER_AUTO)
         return jb->p->solver;
+    if (n > jb->p->huge_corpus)
+        return STANCE_SOLVER_DCD;
     return n > jb->p->large_corpus ? STANCE_SOLVER_LIBLINEAR : STANCE_SOLVER_LIBSVM;
+}
+
+/* Platt's decision values for a corpus of n sentences: 5-fold
+ * cross-validated, as libsvm does, up to huge_corpus; above, those of one
+ * held-out fold of the five (a fifth of each class pair: over 15,000 values
+ * for two parameters), a fifth of the solver work instead of five times. */
+static int platt_folds(const job *jb, size_t n)
+{
+    if (jb->p->calibration == STANCE_CALIBRATION_HOLDOUT)
+        return 1;
+    if (jb->p->calibration == STANCE_CALIBRATION_CV)
+        return 0;
+    return n > jb->p->huge_corpus ? 1 : 0;
+}
+
+static void csr_free(st_csr *X)
+{
+    free(X->start);
+    free(X->col);
+    free(X->val);
+    memset(X, 0, sizeof *X);
+}
+
+/* A range of rows for one thread of build_csr. */
+typedef struct csr_part {
+    const counts *cn;
+    const st_feat_config *fc;
+    const st_vocab *v;
+    const size_t *rec;     /* the record of each row */
+    size_t r0, r1;         /* rows of this part */
+    st_csr *X;
+    uint64_t base, used;   /* where the part's entries start, and how many */
+} csr_part;
+
+static void *csr_part_run(void *arg)
+{
+    csr_part *pt = arg;
+    st_csr *X = pt->X;
+    const counts *cn = pt->cn;
+    uint64_t o = pt->base;
+    for (size_t r = pt->r0; r < pt->r1; r++) {
+        size_t i = pt->rec[r];
+        double norm = 0;
+        X->start[r] = o;
+        /* the values of vectorize_record, computed in double, then rounded */
+        uint64_t o0 = o;
+        for (uint64_t j = cn->start[i]; j < cn->start[i + 1]; j++) {
+            uint32_t f = st_vocab_find(pt->v, cn->bucket[j]);
+            if (f == UINT32_MAX)
+                continue;
+            double k = (double)cn->count[j];
+            double x = (pt->fc->sublinear_tf ? 1.0 + log(k) : k) * pt->v->idf[f];
+            norm += x * x;
+            X->col[o] = f;
+            X->val[o] = (float)x; /* a float holds any tf-idf before scaling */
+            o++;
+        }
+        if (norm > 0) {
+            double inv = 1.0 / sqrt(norm);
+            for (uint64_t j = o0; j < o; j++)
+                X->val[j] = (float)((double)X->val[j] * inv);
+        }
+    }
+    pt->used = o - pt->base;
+    return NULL;
+}
+
+/* The records in `use` (NULL: all) as a compact matrix over vocabulary v,
+ * built on `threads` threads (each row depends on its record only, so the
+ * result does not depend on the thread count). */
+static int build_csr(const counts *cn, const unsigned char *use, const st_feat_config *fc,
+                     const st_vocab *v, int threads, st_csr *X)
+{
+    memset(X, 0, sizeof *X);
+    size_t n = 0;
+    for (size_t i = 0; i < cn->n; i++)
+        n += !use || use[i];
+    size_t *rec = malloc((n ? n : 1) * sizeof *rec);
+    X->n = n;
+    X->start = malloc((n + 1) * sizeof *X->start);
+    uint64_t cap = 0;
+    size_t m = 0;
+    if (!rec || !X->start)
+        goto nomem;
+    for (size_t i = 0; i < cn->n; i++)
+        if (!use || use[i]) {
+            rec[m++] = i;
+            cap += cn->start[i + 1] - cn->start[i];
+        }
+    X->col = malloc((cap ? cap : 1) * sizeof *X->col);
+    X->val = malloc((cap ? cap : 1) * sizeof *X->val);
+    if (!X->col || !X->val)
+        goto nomem;
+    if (threads < 1)
+        threads = 1;
+    if (threads > 64)
+        threads = 64;
+    if ((size_t)threads > n / 1024 + 1)
+        threads = (int)(n / 1024 + 1);
+    csr_part part[64];
+    pthread_t tid[64];
+    uint64_t base = 0;
+    for (int t = 0; t < threads; t++) {
+        part[t] = (csr_part){cn, fc, v, rec, n * (size_t)t / (size_t)threads,
+                             n * (size_t)(t + 1) / (size_t)threads, X, base, 0};
+        for (size_t r = part[t].r0; r < part[t].r1; r++)
+            base += cn->start[rec[r] + 1] - cn->start[rec[r]];
+    }
+    int started = 1;
+    for (int t = 1; t < threads; t++) {
+        if (pthread_create(&tid[t], NULL, csr_part_run, &part[t]) != 0)
+            break;
+        started++;
+    }
+    csr_part_run(&part[0]);
+    for (int t = started; t < threads; t++)
+        csr_part_run(&part[t]);
+    for (int t = 1; t < started; t++)
+        pthread_join(tid[t], NULL);
+    /* join the parts: each moves down to follow the one before */
+    uint64_t o = part[0].used;
+    for (int t = 1; t < threads; t++) {
+        uint64_t shift = part[t].base - o;
+        if (shift) {
+            memmove(X->col + o, X->col + part[t].base, part[t].used * sizeof *X->col);
+            memmove(X->val + o, X->val + part[t].base, part[t].used * sizeof *X->val);
+            for (size_t r = part[t].r0; r < part[t].r1; r++)
+                X->start[r] -= shift;
+        }
+        o += part[t].used;
+    }
+    X->start[n] = o;
+    uint32_t *c2 = realloc(X->col, (o ? o : 1) * sizeof *X->col);
+    if (c2)
+        X->col = c2;
+    float *v2 = realloc(X->val, (o ? o : 1) * sizeof *X->val);
+    if (v2)
+        X->val = v2;
+    free(rec);
+    return STANCE_OK;
+nomem:
+    free(rec);
+    csr_free(X);
+    return STANCE_ERR_NOMEM;
 }
 
 /* Train on the records in `use` (NULL: all), returning the vocabulary and
@@ -265,11 +437,20 @@ static int fit(const job *jb, const unsigned char *use, double C, double gamma, 
         n += !use || use[i];
     if (build_vocab(&jb->cn, use, &jb->fc, (uint32_t)jb->p->min_df, v))
         return st_error(err, STANCE_ERR_NOMEM, "out of memory");
-    st_fvec *x = calloc(n ? n : 1, sizeof *x);
+    TMARK("fit: vocabulary/min_df");
+    const int solver = resolve_solver(jb, jb->cn.n); /* one solver for every fold */
+    const int compact = solver == STANCE_SOLVER_DCD;
+    st_fvec *x = compact ? NULL : calloc(n ? n : 1, sizeof *x);
     int *y = malloc((n ? n : 1) * sizeof *y);
     double *cw = malloc(jb->nlabels * sizeof *cw);
+    st_csr X;
+    memset(&X, 0, sizeof X);
     int rc = STANCE_OK;
-    if (!x || !y || !cw) {
+    if ((!compact && !x) || !y || !cw) {
+        rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    if (compact && build_csr(&jb->cn, use, &jb->fc, v, jb->p->threads, &X)) {
         rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -277,18 +458,20 @@ static int fit(const job *jb, const unsigned char *use, double C, double gamma, 
     for (size_t i = 0; i < N; i++) {
         if (use && !use[i])
             continue;
-        if (vectorize_record(&jb->cn, i, &jb->fc, v, &x[m])) {
+        if (!compact && vectorize_record(&jb->cn, i, &jb->fc, v, &x[m])) {
             rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
             goto done;
         }
         y[m++] = jb->y[i];
     }
     class_weights(jb, use, cw);
-    st_problem prob = {n, x, y, jb->nlabels, v->n};
+    TMARK("fit: vectorise");
+    st_problem prob = {n, x, y, jb->nlabels, v->n, compact ? &X : NULL};
     st_svm_params sp;
     memset(&sp, 0, sizeof sp);
     sp.kernel = jb->p->kernel;
-    sp.solver = resolve_solver(jb, jb->cn.n); /* one solver for every fold */
+    sp.solver = solver;
+    sp.platt_folds = platt_folds(jb, jb->cn.n);
     sp.C = C;
     sp.gamma = gamma;
     sp.class_weight = cw;
@@ -296,8 +479,10 @@ static int fit(const job *jb, const unsigned char *use, double C, double gamma, 
     sp.seed = jb->p->seed;
     sp.threads = jb->p->threads;
     rc = st_svm_train(&prob, &sp, svm, err);
+    TMARK("fit: solver+calibration");
 done:
     free_vectors(x, n);
+    csr_free(&X);
     free(y);
     free(cw);
     if (rc)
@@ -485,10 +670,15 @@ static int check_params(const stance_train_params *p, stance_error *err)
     if (p->kernel != STANCE_KERNEL_LINEAR && p->kernel != STANCE_KERNEL_RBF)
         return st_error(err, STANCE_ERR_ARG, "unknown kernel %d", (int)p->kernel);
     if (p->solver != STANCE_SOLVER_AUTO && p->solver != STANCE_SOLVER_LIBSVM &&
-        p->solver != STANCE_SOLVER_LIBLINEAR)
+        p->solver != STANCE_SOLVER_LIBLINEAR && p->solver != STANCE_SOLVER_DCD)
         return st_error(err, STANCE_ERR_ARG, "unknown solver %d", (int)p->solver);
     if (p->kernel == STANCE_KERNEL_RBF && p->solver == STANCE_SOLVER_LIBLINEAR)
         return st_error(err, STANCE_ERR_ARG, "the liblinear solver is for the linear kernel only");
+    if (p->kernel == STANCE_KERNEL_RBF && p->solver == STANCE_SOLVER_DCD)
+        return st_error(err, STANCE_ERR_ARG, "the dcd solver is for the linear kernel only");
+    if (p->calibration != STANCE_CALIBRATION_AUTO && p->calibration != STANCE_CALIBRATION_CV &&
+        p->calibration != STANCE_CALIBRATION_HOLDOUT)
+        return st_error(err, STANCE_ERR_ARG, "unknown calibration %d", (int)p->calibration);
     if (!(p->C > 0) || !isfinite(p->C) || p->C > 1e6)
         return st_error(err, STANCE_ERR_ARG, "C must be above 0 and at most 1e6");
     if (p->gamma < 0 || !isfinite(p->gamma))
@@ -572,7 +762,9 @@ int stance_train(const stance_corpus *c, const stance_train_params *p,
         jb.y[i] = (int)(hit - names);
     }
 
+    TMARK("start");
     rc = featurize(c, &jb.fc, &jb.cn, progress, pctx, err);
+    TMARK("feature extraction");
     if (rc)
         goto done;
     {
@@ -585,6 +777,7 @@ int stance_train(const stance_corpus *c, const stance_train_params *p,
         }
         uint32_t nfeat = all.n;
         st_vocab_free(&all);
+        TMARK("vocabulary check (all)");
         if (nfeat == 0) {
             rc = st_error(err, STANCE_ERR_TRAIN,
                           "no features: every word and character n-gram occurs in fewer than "
@@ -699,6 +892,7 @@ int stance_train(const stance_corpus *c, const stance_train_params *p,
     if ((rc = fit(&jb, NULL, C, gamma, 1, &m->vocab, &m->svm, err)))
         goto done;
     if (st_svm_prepare(m->svm, &m->vocab)) {
+        TMARK("prepare");
         rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -767,6 +961,7 @@ int stance_train(const stance_corpus *c, const stance_train_params *p,
     }
     if ((rc = st_model_set_id(m, err)))
         goto done;
+    TMARK("prepare, provenance, model id");
     *out = m;
     m = NULL;
 done:
