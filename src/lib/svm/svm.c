@@ -29,7 +29,7 @@ static void quiet(const char *s) { (void)s; }
 static double tnow(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 static double t_full, t_folds;
@@ -287,10 +287,11 @@ static int train_pair_dcd(train_ctx *t, int p, int ci, int cj, const size_t *cls
     signed char *y = malloc(n), *suby = malloc(n);
     double *alpha = calloc(n, sizeof *alpha), *subalpha = malloc(n * sizeof *subalpha);
     double *dec = malloc(n * sizeof *dec), *decy = malloc(n * sizeof *decy);
-    double *w = malloc((nfeat ? nfeat : 1) * sizeof *w);
-    o->w = malloc((nfeat ? nfeat : 1) * sizeof *o->w);
+    double *w = malloc((nfeat ? nfeat : 1) * sizeof *w);   /* by column */
+    double *wfull = malloc((nfeat ? nfeat : 1) * sizeof *wfull);
+    o->w = malloc((nfeat ? nfeat : 1) * sizeof *o->w);    /* by feature */
     if (!idx || !perm || !sub || !y || !suby || !alpha || !subalpha || !dec || !decy || !w ||
-        !o->w) {
+        !wfull || !o->w) {
         rc = STANCE_ERR_NOMEM;
         goto done;
     }
@@ -302,7 +303,7 @@ static int train_pair_dcd(train_ctx *t, int p, int ci, int cj, const size_t *cls
     double b = 0;
     if (!par->probability) {
         opt.seed = dcd_seed(par->seed, p, -1);
-        rc = st_dcd_binary(X, nfeat, idx, y, n, Cp, Cn, &opt, alpha, o->w, &b, NULL);
+        rc = st_dcd_binary(X, nfeat, idx, y, n, Cp, Cn, &opt, alpha, wfull, &b, NULL);
         o->rho = -b;
         o->A = -1.0;
         o->B = 0.0;
@@ -316,7 +317,7 @@ static int train_pair_dcd(train_ctx *t, int p, int ci, int cj, const size_t *cls
     if (!holdout) {
         opt.seed = dcd_seed(par->seed, p, -1);
         TSTART(tf0);
-        if ((rc = st_dcd_binary(X, nfeat, idx, y, n, Cp, Cn, &opt, alpha, o->w, &b, NULL)))
+        if ((rc = st_dcd_binary(X, nfeat, idx, y, n, Cp, Cn, &opt, alpha, wfull, &b, NULL)))
             goto done;
         TADD(t_full, tf0);
         o->rho = -b;
@@ -364,13 +365,17 @@ static int train_pair_dcd(train_ctx *t, int p, int ci, int cj, const size_t *cls
     if (holdout) {
         opt.seed = dcd_seed(par->seed, p, -1);
         TSTART(th0);
-        if ((rc = st_dcd_binary(X, nfeat, idx, y, n, Cp, Cn, &opt, alpha, o->w, &b, NULL)))
+        if ((rc = st_dcd_binary(X, nfeat, idx, y, n, Cp, Cn, &opt, alpha, wfull, &b, NULL)))
             goto done;
         TADD(t_full, th0);
         o->rho = -b;
     }
     st_sigmoid_fit(dec, decy, ndec, &o->A, &o->B);
 done:
+    if (!rc)
+        for (uint32_t c = 0; c < nfeat; c++)
+            o->w[X->feature ? X->feature[c] : c] = wfull[c];
+    free(wfull);
     free(idx);
     free(perm);
     free(sub);

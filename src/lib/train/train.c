@@ -84,59 +84,163 @@ static int count_text(st_tokenizer *tk, st_counter *ctr, const st_feat_config *f
     return m;
 }
 
-static int featurize(const stance_corpus *c, const st_feat_config *fc, counts *out,
-                     stance_progress_fn progress, void *pctx, stance_error *err)
+/* The counts of records [r0, r1), for one thread of featurize. */
+typedef struct feat_part {
+    const stance_corpus *c;
+    const st_feat_config *fc;
+    size_t r0, r1;
+    uint64_t *start;       /* the corpus-wide start array; this part's rows,
+                            * relative to the part until joined */
+    uint32_t *bucket, *count;
+    size_t used;
+    int rc;
+    stance_error err;
+    stance_progress_fn progress; /* the first part only */
+    void *pctx;
+    size_t total, nparts;
+} feat_part;
+
+static void *feat_part_run(void *arg)
 {
-    const size_t n = stance_corpus_size(c);
+    feat_part *pt = arg;
     st_tokenizer *tk = NULL;
     st_counter *ctr = NULL;
-    int rc = st_tokenizer_new(&tk, err);
-    if (rc)
-        return rc;
-    if (st_counter_new(&ctr)) {
-        st_tokenizer_free(tk);
-        return st_error(err, STANCE_ERR_NOMEM, "out of memory");
-    }
-    size_t cap = n * 64 + 64, used = 0;
-    out->n = n;
-    out->start = malloc((n + 1) * sizeof *out->start);
-    out->bucket = malloc(cap * sizeof *out->bucket);
-    out->count = malloc(cap * sizeof *out->count);
-    if (!out->start || !out->bucket || !out->count) {
-        rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+    size_t cap = (pt->r1 - pt->r0) * 64 + 64, used = 0;
+    pt->rc = st_tokenizer_new(&tk, &pt->err);
+    if (pt->rc)
+        return NULL;
+    pt->bucket = malloc(cap * sizeof *pt->bucket);
+    pt->count = malloc(cap * sizeof *pt->count);
+    if (st_counter_new(&ctr) || !pt->bucket || !pt->count) {
+        pt->rc = st_error(&pt->err, STANCE_ERR_NOMEM, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < n; i++) {
-        int m = count_text(tk, ctr, fc, stance_corpus_text(c, i), err);
+    for (size_t i = pt->r0; i < pt->r1; i++) {
+        int m = count_text(tk, ctr, pt->fc, stance_corpus_text(pt->c, i), &pt->err);
         if (m < 0) {
-            rc = m;
+            pt->rc = m;
             goto done;
         }
         if (used + (size_t)m > cap) {
             while (used + (size_t)m > cap)
                 cap *= 2;
-            uint32_t *b = realloc(out->bucket, cap * sizeof *b);
+            uint32_t *b = realloc(pt->bucket, cap * sizeof *b);
             if (b)
-                out->bucket = b;
-            uint32_t *k = realloc(out->count, cap * sizeof *k);
+                pt->bucket = b;
+            uint32_t *k = realloc(pt->count, cap * sizeof *k);
             if (k)
-                out->count = k;
+                pt->count = k;
             if (!b || !k) {
-                rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+                pt->rc = st_error(&pt->err, STANCE_ERR_NOMEM, "out of memory");
                 goto done;
             }
         }
-        out->start[i] = used;
-        memcpy(out->bucket + used, st_counter_buckets(ctr), (size_t)m * sizeof *out->bucket);
-        memcpy(out->count + used, st_counter_counts(ctr), (size_t)m * sizeof *out->count);
+        pt->start[i] = used;
+        memcpy(pt->bucket + used, st_counter_buckets(ctr), (size_t)m * sizeof *pt->bucket);
+        memcpy(pt->count + used, st_counter_counts(ctr), (size_t)m * sizeof *pt->count);
         used += (size_t)m;
-        if (progress && (i % 1000 == 999 || i + 1 == n))
-            progress(pctx, "features", (long)(i + 1), (long)n);
+        size_t done_here = i + 1 - pt->r0;
+        if (pt->progress && (done_here % 1000 == 0 || i + 1 == pt->r1)) {
+            /* an estimate: the other parts go at about the same pace */
+            size_t est = done_here * pt->nparts;
+            pt->progress(pt->pctx, "features", (long)(est < pt->total ? est : pt->total - 1),
+                         (long)pt->total);
+        }
     }
-    out->start[n] = used;
 done:
+    pt->used = used;
     st_counter_free(ctr);
     st_tokenizer_free(tk);
+    return NULL;
+}
+
+/* The hashed counts of every record, on `threads` threads: each record's
+ * counts depend on its text alone, so the result is the same for any thread
+ * count. */
+static int featurize(const stance_corpus *c, const st_feat_config *fc, int threads, counts *out,
+                     stance_progress_fn progress, void *pctx, stance_error *err)
+{
+    const size_t n = stance_corpus_size(c);
+    memset(out, 0, sizeof *out);
+    out->n = n;
+    out->start = malloc((n + 1) * sizeof *out->start);
+    if (!out->start)
+        return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+    if (threads < 1)
+        threads = 1;
+    if (threads > 64)
+        threads = 64;
+    if ((size_t)threads > n / 256 + 1)
+        threads = (int)(n / 256 + 1);
+    feat_part part[64];
+    pthread_t tid[64];
+    for (int t = 0; t < threads; t++) {
+        memset(&part[t], 0, sizeof part[t]);
+        part[t].c = c;
+        part[t].fc = fc;
+        part[t].r0 = n * (size_t)t / (size_t)threads;
+        part[t].r1 = n * (size_t)(t + 1) / (size_t)threads;
+        part[t].start = out->start;
+        part[t].total = n;
+        part[t].nparts = (size_t)threads;
+    }
+    part[0].progress = progress;
+    part[0].pctx = pctx;
+    int started = 1;
+    for (int t = 1; t < threads; t++) {
+        if (pthread_create(&tid[t], NULL, feat_part_run, &part[t]) != 0)
+            break;
+        started++;
+    }
+    feat_part_run(&part[0]);
+    for (int t = started; t < threads; t++)
+        feat_part_run(&part[t]);
+    for (int t = 1; t < started; t++)
+        pthread_join(tid[t], NULL);
+    int rc = STANCE_OK;
+    for (int t = 0; t < threads && !rc; t++)
+        if (part[t].rc) {
+            /* the first failing record in corpus order, whatever the threads */
+            rc = part[t].rc;
+            if (err)
+                *err = part[t].err;
+        }
+    if (!rc) {
+        /* join: the first part's arrays grow to hold the others */
+        size_t total = 0;
+        for (int t = 0; t < threads; t++)
+            total += part[t].used;
+        uint32_t *b = realloc(part[0].bucket, (total ? total : 1) * sizeof *b);
+        if (b)
+            part[0].bucket = b;
+        uint32_t *k = realloc(part[0].count, (total ? total : 1) * sizeof *k);
+        if (k)
+            part[0].count = k;
+        if (!b || !k)
+            rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
+        size_t o = part[0].used;
+        for (int t = 1; t < threads && !rc; t++) {
+            memcpy(part[0].bucket + o, part[t].bucket, part[t].used * sizeof *b);
+            memcpy(part[0].count + o, part[t].count, part[t].used * sizeof *k);
+            free(part[t].bucket);
+            free(part[t].count);
+            part[t].bucket = part[t].count = NULL;
+            for (size_t i = part[t].r0; i < part[t].r1; i++)
+                out->start[i] += o;
+            o += part[t].used;
+        }
+        out->start[n] = o;
+    }
+    for (int t = rc ? 0 : 1; t < threads; t++) {
+        free(part[t].bucket);
+        free(part[t].count);
+    }
+    if (!rc) {
+        out->bucket = part[0].bucket;
+        out->count = part[0].count;
+        if (progress)
+            progress(pctx, "features", (long)n, (long)n);
+    }
     return rc;
 }
 
@@ -155,8 +259,11 @@ static int build_vocab(const counts *cn, const unsigned char *use, const st_feat
         if (use && !use[i])
             continue;
         N++;
-        for (uint64_t j = cn->start[i]; j < cn->start[i + 1]; j++)
+        for (uint64_t j = cn->start[i], e = cn->start[i + 1]; j < e; j++) {
+            if (j + 16 < e)
+                __builtin_prefetch(&df[cn->bucket[j + 16]], 1);
             df[cn->bucket[j]]++;
+        }
     }
     uint32_t nf = 0;
     for (size_t b = 0; b < nb; b++)
@@ -246,6 +353,8 @@ typedef struct job {
     double *class_weight;
     stance_progress_fn progress;
     void *pctx;
+    st_vocab *vocab_all;   /* the vocabulary of every record, built once; taken
+                            * by the fit on all records */
 } job;
 
 static void class_weights(const job *jb, const unsigned char *use, double *w)
@@ -297,8 +406,13 @@ static int platt_folds(const job *jb, size_t n)
 static void csr_free(st_csr *X)
 {
     free(X->start);
-    free(X->col);
-    free(X->val);
+    free(X->ent);
+    free(X->inv_norm);
+    free(X->sqnorm);
+    free(X->idf);
+    free(X->feature);
+    free(X->ovf_pos);
+    free(X->ovf_tf);
     memset(X, 0, sizeof *X);
 }
 
@@ -310,8 +424,15 @@ typedef struct csr_part {
     const size_t *rec;     /* the record of each row */
     size_t r0, r1;         /* rows of this part */
     st_csr *X;
+    const uint32_t *col;   /* hash bucket -> column, UINT32_MAX: none */
     uint64_t base, used;   /* where the part's entries start, and how many */
+    size_t novf;           /* escaped counts */
 } csr_part;
+
+static double tf_weight(const st_feat_config *fc, uint32_t k)
+{
+    return fc->sublinear_tf ? 1.0 + log((double)k) : (double)k;
+}
 
 static void *csr_part_run(void *arg)
 {
@@ -319,31 +440,44 @@ static void *csr_part_run(void *arg)
     st_csr *X = pt->X;
     const counts *cn = pt->cn;
     uint64_t o = pt->base;
+    size_t novf = 0;
     for (size_t r = pt->r0; r < pt->r1; r++) {
         size_t i = pt->rec[r];
         double norm = 0;
         X->start[r] = o;
-        /* the values of vectorize_record, computed in double, then rounded */
-        uint64_t o0 = o;
-        for (uint64_t j = cn->start[i]; j < cn->start[i + 1]; j++) {
-            uint32_t f = st_vocab_find(pt->v, cn->bucket[j]);
-            if (f == UINT32_MAX)
+        /* the norm as vectorize_record computes it */
+        const uint64_t end = cn->start[i + 1];
+        for (uint64_t j = cn->start[i]; j < end; j++) {
+            /* the table look-ups are the cost: start them early */
+            if (j + 16 < end)
+                __builtin_prefetch(&pt->col[cn->bucket[j + 16]]);
+            uint32_t c = pt->col[cn->bucket[j]];
+            if (c == UINT32_MAX)
                 continue;
-            double k = (double)cn->count[j];
-            double x = (pt->fc->sublinear_tf ? 1.0 + log(k) : k) * pt->v->idf[f];
+            uint32_t k = cn->count[j];
+            uint32_t code = k < ST_CSR_ESCAPE ? k : ST_CSR_ESCAPE;
+            double x = (code < ST_CSR_ESCAPE ? X->tf[code] : tf_weight(pt->fc, k)) * X->idf[c];
             norm += x * x;
-            X->col[o] = f;
-            X->val[o] = (float)x; /* a float holds any tf-idf before scaling */
-            o++;
+            novf += code == ST_CSR_ESCAPE;
+            X->ent[o++] = c | code << ST_CSR_SHIFT;
         }
-        if (norm > 0) {
-            double inv = 1.0 / sqrt(norm);
-            for (uint64_t j = o0; j < o; j++)
-                X->val[j] = (float)((double)X->val[j] * inv);
-        }
+        double inv = norm > 0 ? 1.0 / sqrt(norm) : 0.0;
+        X->inv_norm[r] = inv;
+        X->sqnorm[r] = norm * inv * inv;
     }
     pt->used = o - pt->base;
+    pt->novf = novf;
     return NULL;
+}
+
+static const double *sort_by_idf_v; /* qsort has no context argument */
+static pthread_mutex_t sort_by_idf_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int cmp_by_idf(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    double u = sort_by_idf_v[x], w = sort_by_idf_v[y];
+    return u < w ? -1 : u > w ? 1 : (x > y) - (x < y);
 }
 
 /* The records in `use` (NULL: all) as a compact matrix over vocabulary v,
@@ -357,21 +491,44 @@ static int build_csr(const counts *cn, const unsigned char *use, const st_feat_c
     for (size_t i = 0; i < cn->n; i++)
         n += !use || use[i];
     size_t *rec = malloc((n ? n : 1) * sizeof *rec);
+    /* a direct table from hash bucket to column: one look-up per entry, in
+     * a table whose frequent part stays in the cache */
+    uint32_t *col = malloc(((size_t)1 << fc->hash_bits) * sizeof *col);
     X->n = n;
+    X->ncol = v->n;
     X->start = malloc((n + 1) * sizeof *X->start);
+    X->inv_norm = malloc((n ? n : 1) * sizeof *X->inv_norm);
+    X->sqnorm = malloc((n ? n : 1) * sizeof *X->sqnorm);
+    X->idf = malloc(((size_t)v->n + 1) * sizeof *X->idf);
+    X->feature = malloc(((size_t)v->n + 1) * sizeof *X->feature);
     uint64_t cap = 0;
     size_t m = 0;
-    if (!rec || !X->start)
+    if (!rec || !col || !X->start || !X->inv_norm || !X->sqnorm || !X->idf || !X->feature)
         goto nomem;
     for (size_t i = 0; i < cn->n; i++)
         if (!use || use[i]) {
             rec[m++] = i;
             cap += cn->start[i + 1] - cn->start[i];
         }
-    X->col = malloc((cap ? cap : 1) * sizeof *X->col);
-    X->val = malloc((cap ? cap : 1) * sizeof *X->val);
-    if (!X->col || !X->val)
+    X->ent = malloc((cap ? cap : 1) * sizeof *X->ent);
+    if (!X->ent)
         goto nomem;
+    /* columns by increasing IDF (decreasing document frequency), ties in
+     * feature order */
+    for (uint32_t f = 0; f < v->n; f++)
+        X->feature[f] = f;
+    pthread_mutex_lock(&sort_by_idf_lock);
+    sort_by_idf_v = v->idf;
+    qsort(X->feature, v->n, sizeof *X->feature, cmp_by_idf);
+    pthread_mutex_unlock(&sort_by_idf_lock);
+    memset(col, 0xff, ((size_t)1 << fc->hash_bits) * sizeof *col);
+    for (uint32_t c = 0; c < v->n; c++) {
+        col[v->bucket[X->feature[c]]] = c;
+        X->idf[c] = v->idf[X->feature[c]];
+    }
+    X->tf[0] = 0;
+    for (uint32_t k = 1; k < 256; k++)
+        X->tf[k] = tf_weight(fc, k);
     if (threads < 1)
         threads = 1;
     if (threads > 64)
@@ -383,7 +540,7 @@ static int build_csr(const counts *cn, const unsigned char *use, const st_feat_c
     uint64_t base = 0;
     for (int t = 0; t < threads; t++) {
         part[t] = (csr_part){cn, fc, v, rec, n * (size_t)t / (size_t)threads,
-                             n * (size_t)(t + 1) / (size_t)threads, X, base, 0};
+                             n * (size_t)(t + 1) / (size_t)threads, X, col, base, 0, 0};
         for (size_t r = part[t].r0; r < part[t].r1; r++)
             base += cn->start[rec[r] + 1] - cn->start[rec[r]];
     }
@@ -400,26 +557,50 @@ static int build_csr(const counts *cn, const unsigned char *use, const st_feat_c
         pthread_join(tid[t], NULL);
     /* join the parts: each moves down to follow the one before */
     uint64_t o = part[0].used;
+    size_t novf = part[0].novf;
     for (int t = 1; t < threads; t++) {
         uint64_t shift = part[t].base - o;
         if (shift) {
-            memmove(X->col + o, X->col + part[t].base, part[t].used * sizeof *X->col);
-            memmove(X->val + o, X->val + part[t].base, part[t].used * sizeof *X->val);
+            memmove(X->ent + o, X->ent + part[t].base, part[t].used * sizeof *X->ent);
             for (size_t r = part[t].r0; r < part[t].r1; r++)
                 X->start[r] -= shift;
         }
         o += part[t].used;
+        novf += part[t].novf;
     }
     X->start[n] = o;
-    uint32_t *c2 = realloc(X->col, (o ? o : 1) * sizeof *X->col);
-    if (c2)
-        X->col = c2;
-    float *v2 = realloc(X->val, (o ? o : 1) * sizeof *X->val);
-    if (v2)
-        X->val = v2;
+    uint32_t *e2 = realloc(X->ent, (o ? o : 1) * sizeof *X->ent);
+    if (e2)
+        X->ent = e2;
+    if (novf) {
+        /* the exact weights of counts too large for the code (a word
+         * repeated 255 times in a sentence), in position order */
+        X->ovf_pos = malloc(novf * sizeof *X->ovf_pos);
+        X->ovf_tf = malloc(novf * sizeof *X->ovf_tf);
+        if (!X->ovf_pos || !X->ovf_tf)
+            goto nomem;
+        size_t q = 0;
+        for (size_t r = 0; r < n; r++) {
+            size_t i = rec[r];
+            uint64_t pos = X->start[r];
+            for (uint64_t j = cn->start[i]; j < cn->start[i + 1]; j++) {
+                if (col[cn->bucket[j]] == UINT32_MAX)
+                    continue;
+                if (cn->count[j] >= ST_CSR_ESCAPE) {
+                    X->ovf_pos[q] = pos;
+                    X->ovf_tf[q] = tf_weight(fc, cn->count[j]);
+                    q++;
+                }
+                pos++;
+            }
+        }
+        X->novf = q;
+    }
+    free(col);
     free(rec);
     return STANCE_OK;
 nomem:
+    free(col);
     free(rec);
     csr_free(X);
     return STANCE_ERR_NOMEM;
@@ -435,8 +616,12 @@ static int fit(const job *jb, const unsigned char *use, double C, double gamma, 
     size_t n = 0;
     for (size_t i = 0; i < N; i++)
         n += !use || use[i];
-    if (build_vocab(&jb->cn, use, &jb->fc, (uint32_t)jb->p->min_df, v))
+    if (!use && jb->vocab_all && jb->vocab_all->slot) {
+        *v = *jb->vocab_all;
+        memset(jb->vocab_all, 0, sizeof *jb->vocab_all);
+    } else if (build_vocab(&jb->cn, use, &jb->fc, (uint32_t)jb->p->min_df, v)) {
         return st_error(err, STANCE_ERR_NOMEM, "out of memory");
+    }
     TMARK("fit: vocabulary/min_df");
     const int solver = resolve_solver(jb, jb->cn.n); /* one solver for every fold */
     const int compact = solver == STANCE_SOLVER_DCD;
@@ -724,6 +909,8 @@ int stance_train(const stance_corpus *c, const stance_train_params *p,
     stance_model *m = NULL;
     stance_metrics *cv = NULL;
     int *fold = NULL;
+    st_vocab vocab_all;
+    memset(&vocab_all, 0, sizeof vocab_all);
     if (n < 2)
         return st_error(err, STANCE_ERR_TRAIN, "the corpus has %zu records; training needs more", n);
 
@@ -763,20 +950,19 @@ int stance_train(const stance_corpus *c, const stance_train_params *p,
     }
 
     TMARK("start");
-    rc = featurize(c, &jb.fc, &jb.cn, progress, pctx, err);
+    rc = featurize(c, &jb.fc, p->threads, &jb.cn, progress, pctx, err);
     TMARK("feature extraction");
     if (rc)
         goto done;
     {
         /* before any solver runs: is there anything to learn, and does the
          * model fit in memory and in the file format (2 GiB of payload)? */
-        st_vocab all;
-        if (build_vocab(&jb.cn, NULL, &jb.fc, (uint32_t)p->min_df, &all)) {
+        if (build_vocab(&jb.cn, NULL, &jb.fc, (uint32_t)p->min_df, &vocab_all)) {
             rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
             goto done;
         }
-        uint32_t nfeat = all.n;
-        st_vocab_free(&all);
+        jb.vocab_all = &vocab_all;
+        uint32_t nfeat = vocab_all.n;
         TMARK("vocabulary check (all)");
         if (nfeat == 0) {
             rc = st_error(err, STANCE_ERR_TRAIN,
@@ -973,6 +1159,7 @@ done:
     stance_metrics_free(cv);
     free(fold);
     free(names);
+    st_vocab_free(&vocab_all);
     counts_free(&jb.cn);
     if (jb.labels)
         for (int i = 0; i < k; i++)
