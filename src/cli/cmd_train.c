@@ -48,14 +48,6 @@ static const char usage_text[] =
     "byte-identical model file.\n";
 
 static int show_progress;
-#ifdef ST_TRAIN_TIMING
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-#endif
 
 static void progress(void *ctx, const char *what, long done, long total)
 {
@@ -247,9 +239,6 @@ int cmd_train(int argc, char **argv)
         cli_error("train", "out of memory");
         return EXIT_IO;
     }
-#ifdef ST_TRAIN_TIMING
-    double tr0 = now_s();
-#endif
     for (int i = optind; i < argc; i++) {
         size_t before = stance_corpus_size(c), dup = stance_corpus_duplicates(c);
         rc = stance_corpus_add_file(c, argv[i], &err);
@@ -265,9 +254,6 @@ int cmd_train(int argc, char **argv)
         if (!quiet && !json)
             fputc('\n', stderr);
     }
-#ifdef ST_TRAIN_TIMING
-    fprintf(stderr, "TIMING %-28s %8.3f s\n", "reading corpus", now_s() - tr0);
-#endif
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     rc = stance_train(c, &p, (const char *const *)(argv + optind), (size_t)(argc - optind),
@@ -278,13 +264,7 @@ int cmd_train(int argc, char **argv)
         status = cli_exit_code(rc);
         goto done;
     }
-#ifdef ST_TRAIN_TIMING
-    double ts0 = now_s();
-#endif
     rc = stance_model_save(m, output, &err);
-#ifdef ST_TRAIN_TIMING
-    fprintf(stderr, "TIMING %-28s %8.3f s\n", "model write", now_s() - ts0);
-#endif
     if (rc) {
         cli_error("train", "%s", err.msg);
         status = cli_exit_code(rc);

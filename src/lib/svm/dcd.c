@@ -28,10 +28,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef ST_TRAIN_TIMING
-#include <stdio.h>
-#include <time.h>
-#endif
 
 /* The weight of an escaped count at position pos of the matrix. */
 static double escaped_tf(const st_csr *X, uint64_t pos)
@@ -150,11 +146,6 @@ int st_dcd_binary(const st_csr *X, uint32_t nfeat, const size_t *idx, const sign
     size_t active = n;
     double pgmax_old = INFINITY, pgmin_old = -INFINITY;
     int iter = 0;
-#ifdef ST_TRAIN_TIMING
-    size_t ndot = 0, naxpy = 0;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
-#endif
     while (iter < max_iter) {
         double pgmax = -INFINITY, pgmin = INFINITY;
         /* a fresh random order of the active examples every pass */
@@ -171,9 +162,6 @@ int st_dcd_binary(const st_csr *X, uint32_t nfeat, const size_t *idx, const sign
             if (s + 1 < active)
                 prefetch_row(&ex[order[s + 1]]);
             double G = yi * (row_dot(X, x->b, x->e, wi) * x->inv + wb) - 1.0;
-#ifdef ST_TRAIN_TIMING
-            ndot += (size_t)(x->e - x->b);
-#endif
             double PG = 0;
             if (alpha[i] == 0) {
                 if (G > pgmax_old) {
@@ -212,9 +200,6 @@ int st_dcd_binary(const st_csr *X, uint32_t nfeat, const size_t *idx, const sign
                 if (d != 0) {
                     row_axpy(X, x->b, x->e, d * x->inv, wi);
                     wb += d;
-#ifdef ST_TRAIN_TIMING
-                    naxpy += (size_t)(x->e - x->b);
-#endif
                 }
             }
         }
@@ -231,12 +216,6 @@ int st_dcd_binary(const st_csr *X, uint32_t nfeat, const size_t *idx, const sign
         pgmax_old = pgmax <= 0 ? INFINITY : pgmax;
         pgmin_old = pgmin >= 0 ? -INFINITY : pgmin;
     }
-#ifdef ST_TRAIN_TIMING
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
-    double el = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-    fprintf(stderr, "DCD n=%zu iter=%d dot %.0fM axpy %.0fM  %.3f s  %.2f ns/entry\n", n, iter,
-            ndot / 1e6, naxpy / 1e6, el, el * 1e9 / (double)(ndot + naxpy));
-#endif
     double wsq = wb * wb, asum = 0;
     for (uint32_t f = 0; f < nfeat; f++) {
         w[f] = wi[2 * (size_t)f];

@@ -7,7 +7,9 @@
  * immaterial at these sizes and the probabilities are fitted the same way.
  *
  * liblinear shuffles with the C library's rand(): calls are serialised and
- * each reseeds it, so that training stays deterministic under threads. */
+ * each reseeds it, so that training stays deterministic under threads - and
+ * so only one core works.  dcd.c solves the same problem with its own
+ * generator on every core; it takes over above huge_corpus sentences. */
 #include "internal.h"
 #include "svm/solvers.h"
 

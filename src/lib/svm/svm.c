@@ -3,11 +3,14 @@
  *
  * A k-class model is k(k-1)/2 binary C-SVCs, one per class pair, exactly as
  * libsvm's one-vs-one scheme, but trained pair by pair so that the pairs run
- * on all cores and so that the liblinear solver (liblinear.c) can stand in
- * for libsvm on large linear problems with the same model semantics.  Each
- * pair's Platt sigmoid is fitted on 5-fold cross-validated decision values,
- * as libsvm does, but with our own generator so that training is
- * deterministic and thread-safe (libsvm's own probability fit calls rand()).
+ * on all cores and so that the liblinear solver (liblinear.c) or our own
+ * dual coordinate descent (dcd.c) can stand in for libsvm on large linear
+ * problems with the same model semantics.  Each pair's Platt sigmoid is
+ * fitted on 5-fold cross-validated decision values, as libsvm does, but with
+ * our own generator so that training is deterministic and thread-safe
+ * (libsvm's own probability fit calls rand()); with platt_folds == 1 (large
+ * corpora) on the decision values of the first of those folds only, held
+ * out from a model trained on the other four.
  *
  * libsvm trap: a model from svm_train points into the training vectors
  * (free_sv = 0).  Every model here is folded into our own st_svm and freed
@@ -22,24 +25,6 @@
 #include <string.h>
 
 static void quiet(const char *s) { (void)s; }
-
-#ifdef ST_TRAIN_TIMING
-#include <stdio.h>
-#include <time.h>
-static double tnow(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-static double t_full, t_folds;
-static pthread_mutex_t t_lock = PTHREAD_MUTEX_INITIALIZER;
-#define TADD(var, t0) (pthread_mutex_lock(&t_lock), var += tnow() - (t0), pthread_mutex_unlock(&t_lock))
-#define TSTART(t0) double t0 = tnow()
-#else
-#define TADD(var, t0) ((void)0)
-#define TSTART(t0) ((void)0)
-#endif
 
 /* All training vectors as libsvm rows in one pool: row r starts at rows[r]
  * and ends with index -1. */
@@ -316,10 +301,8 @@ static int train_pair_dcd(train_ctx *t, int p, int ci, int cj, const size_t *cls
     const int holdout = par->platt_folds == 1;
     if (!holdout) {
         opt.seed = dcd_seed(par->seed, p, -1);
-        TSTART(tf0);
         if ((rc = st_dcd_binary(X, nfeat, idx, y, n, Cp, Cn, &opt, alpha, wfull, &b, NULL)))
             goto done;
-        TADD(t_full, tf0);
         o->rho = -b;
     }
     size_t ndec = 0;
@@ -345,10 +328,8 @@ static int train_pair_dcd(train_ctx *t, int p, int ci, int cj, const size_t *cls
         }
         double fb = 0;
         opt.seed = dcd_seed(par->seed, p, (int)f);
-        TSTART(tk0);
         if ((rc = st_dcd_binary(X, nfeat, sub, suby, m, Cp, Cn, &opt, subalpha, w, &fb, NULL)))
             goto done;
-        TADD(t_folds, tk0);
         for (size_t i = begin; i < end; i++) {
             size_t e = perm[i];
             dec[ndec] = st_csr_dot(X, idx[e], w) + fb;
@@ -364,10 +345,8 @@ static int train_pair_dcd(train_ctx *t, int p, int ci, int cj, const size_t *cls
     }
     if (holdout) {
         opt.seed = dcd_seed(par->seed, p, -1);
-        TSTART(th0);
         if ((rc = st_dcd_binary(X, nfeat, idx, y, n, Cp, Cn, &opt, alpha, wfull, &b, NULL)))
             goto done;
-        TADD(t_full, th0);
         o->rho = -b;
     }
     st_sigmoid_fit(dec, decy, ndec, &o->A, &o->B);
@@ -440,13 +419,11 @@ static int train_pair(train_ctx *t, int p, int ci, int cj)
         rc = STANCE_ERR_NOMEM;
         goto done;
     }
-    TSTART(tg0);
     if (par->solver == STANCE_SOLVER_LIBLINEAR)
         rc = st_liblinear_binary(prob, idx, y, n, Cp, Cn, o->w, &o->rho);
     else
         rc = libsvm_binary(&t->pool, idx, y, n, par, Cp, Cn, prob->nfeat, o->w, &o->rho,
                            linear ? NULL : &o->sv, linear ? NULL : &o->coef, &o->nsv, &xbuf);
-    TADD(t_full, tg0);
     if (rc)
         goto done;
     if (!linear)
@@ -489,13 +466,11 @@ static int train_pair(train_ctx *t, int p, int ci, int cj)
         double frho = 0;
         size_t *fsv = NULL, fnsv = 0;
         double *fcoef = NULL;
-        TSTART(tg1);
         if (par->solver == STANCE_SOLVER_LIBLINEAR)
             rc = st_liblinear_binary(prob, sub, suby, m, Cp, Cn, w, &frho);
         else
             rc = libsvm_binary(&t->pool, sub, suby, m, par, Cp, Cn, prob->nfeat, w, &frho,
                                linear ? NULL : &fsv, linear ? NULL : &fcoef, &fnsv, &xbuf);
-        TADD(t_folds, tg1);
         if (rc) {
             free(fsv);
             free(fcoef);
@@ -731,11 +706,6 @@ int st_svm_train(const st_problem *prob, const st_svm_params *par, st_svm **out,
     pthread_mutex_destroy(&t.lock);
     for (int p = 0; p < t.npairs && !rc; p++)
         rc = t.out[p].status;
-#ifdef ST_TRAIN_TIMING
-    fprintf(stderr, "TIMING   (thread-seconds) full-data solves %.3f s, calibration solves %.3f s\n",
-            t_full, t_folds);
-    t_full = t_folds = 0;
-#endif
     if (!rc)
         rc = assemble(&t, out);
 done:

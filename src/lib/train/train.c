@@ -6,22 +6,6 @@
  * corpus, parameters and seed give the same bytes. */
 #include "internal.h"
 #include "corpus/corpus.h"
-#ifdef ST_TRAIN_TIMING
-#include <time.h>
-static void tmark(const char *what)
-{
-    static double last;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    double now = ts.tv_sec + ts.tv_nsec / 1e9;
-    if (last)
-        fprintf(stderr, "TIMING %-28s %8.3f s\n", what, now - last);
-    last = now;
-}
-#define TMARK(w) tmark(w)
-#else
-#define TMARK(w) ((void)0)
-#endif
 
 #include <math.h>
 #include <pthread.h>
@@ -622,7 +606,6 @@ static int fit(const job *jb, const unsigned char *use, double C, double gamma, 
     } else if (build_vocab(&jb->cn, use, &jb->fc, (uint32_t)jb->p->min_df, v)) {
         return st_error(err, STANCE_ERR_NOMEM, "out of memory");
     }
-    TMARK("fit: vocabulary/min_df");
     const int solver = resolve_solver(jb, jb->cn.n); /* one solver for every fold */
     const int compact = solver == STANCE_SOLVER_DCD;
     st_fvec *x = compact ? NULL : calloc(n ? n : 1, sizeof *x);
@@ -650,7 +633,6 @@ static int fit(const job *jb, const unsigned char *use, double C, double gamma, 
         y[m++] = jb->y[i];
     }
     class_weights(jb, use, cw);
-    TMARK("fit: vectorise");
     st_problem prob = {n, x, y, jb->nlabels, v->n, compact ? &X : NULL};
     st_svm_params sp;
     memset(&sp, 0, sizeof sp);
@@ -664,7 +646,6 @@ static int fit(const job *jb, const unsigned char *use, double C, double gamma, 
     sp.seed = jb->p->seed;
     sp.threads = jb->p->threads;
     rc = st_svm_train(&prob, &sp, svm, err);
-    TMARK("fit: solver+calibration");
 done:
     free_vectors(x, n);
     csr_free(&X);
@@ -949,9 +930,7 @@ int stance_train(const stance_corpus *c, const stance_train_params *p,
         jb.y[i] = (int)(hit - names);
     }
 
-    TMARK("start");
     rc = featurize(c, &jb.fc, p->threads, &jb.cn, progress, pctx, err);
-    TMARK("feature extraction");
     if (rc)
         goto done;
     {
@@ -963,7 +942,6 @@ int stance_train(const stance_corpus *c, const stance_train_params *p,
         }
         jb.vocab_all = &vocab_all;
         uint32_t nfeat = vocab_all.n;
-        TMARK("vocabulary check (all)");
         if (nfeat == 0) {
             rc = st_error(err, STANCE_ERR_TRAIN,
                           "no features: every word and character n-gram occurs in fewer than "
@@ -1078,7 +1056,6 @@ int stance_train(const stance_corpus *c, const stance_train_params *p,
     if ((rc = fit(&jb, NULL, C, gamma, 1, &m->vocab, &m->svm, err)))
         goto done;
     if (st_svm_prepare(m->svm, &m->vocab)) {
-        TMARK("prepare");
         rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -1147,7 +1124,6 @@ int stance_train(const stance_corpus *c, const stance_train_params *p,
     }
     if ((rc = st_model_set_id(m, err)))
         goto done;
-    TMARK("prepare, provenance, model id");
     *out = m;
     m = NULL;
 done:
