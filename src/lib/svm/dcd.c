@@ -86,21 +86,30 @@ double st_csr_dot(const st_csr *X, size_t r, const double *w)
     return s * X->inv_norm[r];
 }
 
-/* An example of this problem: its entries and scale. */
+/* An example of this problem: everything a visit reads, in one cache line,
+ * since the visits go in random order (separate arrays for alpha, the
+ * diagonal and the label cost one cache miss each). */
 typedef struct example {
-    const uint32_t *b, *e;
-    double inv;
+    const uint32_t *b, *e;  /* its entries */
+    double inv;             /* its scale */
+    double qd;              /* Q_ii: |x|^2 + 1 for the bias */
+    double alpha;
+    double U;               /* its box: the cost of its class */
+    double y;               /* +1 or -1 */
 } example;
 
-/* The examples are visited in random order, so each row starts with a
- * cache miss that the hardware cannot foresee: start fetching the next row
- * while this one is computed (the hardware's stream prefetcher follows once
- * the row has begun). */
-static void prefetch_row(const example *x)
+/* The visit after next: fetch its record; the next: start on its row (the
+ * hardware's stream prefetcher follows once the row has begun). */
+static inline void prefetch_ahead(const example *ex, const size_t *order, size_t s, size_t active)
 {
-    const char *p = (const char *)x->b, *e = (const char *)x->e;
-    for (int k = 0; k < 4 && p < e; k++, p += 64)
-        __builtin_prefetch(p);
+    if (s + 2 < active)
+        __builtin_prefetch(&ex[order[s + 2]]);
+    if (s + 1 < active) {
+        const example *x = &ex[order[s + 1]];
+        const char *p = (const char *)x->b, *e = (const char *)x->e;
+        for (int k = 0; k < 4 && p < e; k++, p += 64)
+            __builtin_prefetch(p);
+    }
 }
 
 int st_dcd_binary(const st_csr *X, uint32_t nfeat, const size_t *idx, const signed char *y,
@@ -110,11 +119,10 @@ int st_dcd_binary(const st_csr *X, uint32_t nfeat, const size_t *idx, const sign
     const double eps = opt && opt->eps > 0 ? opt->eps : 0.01;
     const int max_iter = opt && opt->max_iter > 0 ? opt->max_iter : 1000;
     double *wi = malloc(2 * ((size_t)nfeat + 1) * sizeof *wi);
-    double *qd = malloc((n ? n : 1) * sizeof *qd);
     size_t *order = malloc((n ? n : 1) * sizeof *order);
-    example *ex = malloc((n ? n : 1) * sizeof *ex);
-    if (!wi || !qd || !order || !ex) {
-        free(wi), free(qd), free(order), free(ex);
+    example *ex = aligned_alloc(64, ((n ? n : 1) * sizeof *ex + 63) / 64 * 64);
+    if (!wi || !order || !ex) {
+        free(wi), free(order), free(ex);
         return STANCE_ERR_NOMEM;
     }
     for (uint32_t c = 0; c < nfeat; c++) {
@@ -125,19 +133,19 @@ int st_dcd_binary(const st_csr *X, uint32_t nfeat, const size_t *idx, const sign
     double wb = 0;
     for (size_t i = 0; i < n; i++) {
         size_t r = idx[i];
-        ex[i].b = X->ent + X->start[r];
-        ex[i].e = X->ent + X->start[r + 1];
-        ex[i].inv = X->inv_norm[r];
-        qd[i] = X->sqnorm[r] + 1.0;
+        example *x = &ex[i];
+        x->b = X->ent + X->start[r];
+        x->e = X->ent + X->start[r + 1];
+        x->inv = X->inv_norm[r];
+        x->qd = X->sqnorm[r] + 1.0;
+        x->y = y[i] > 0 ? 1.0 : -1.0;
+        x->U = y[i] > 0 ? Cp : Cn;
         /* warm start: w from the given a, clipped to this problem's box */
-        double U = y[i] > 0 ? Cp : Cn;
-        if (alpha[i] < 0)
-            alpha[i] = 0;
-        else if (alpha[i] > U)
-            alpha[i] = U;
-        if (alpha[i] != 0) {
-            row_axpy(X, ex[i].b, ex[i].e, y[i] * alpha[i] * ex[i].inv, wi);
-            wb += y[i] * alpha[i];
+        double a = alpha[i] < 0 ? 0 : alpha[i] > x->U ? x->U : alpha[i];
+        x->alpha = a;
+        if (a != 0) {
+            row_axpy(X, x->b, x->e, x->y * a * x->inv, wi);
+            wb += x->y * a;
         }
         order[i] = i;
     }
@@ -157,16 +165,14 @@ int st_dcd_binary(const st_csr *X, uint32_t nfeat, const size_t *idx, const sign
         }
         for (size_t s = 0; s < active; s++) {
             size_t i = order[s];
-            const double yi = y[i], U = yi > 0 ? Cp : Cn;
-            const example *x = &ex[i];
-            if (s + 1 < active)
-                prefetch_row(&ex[order[s + 1]]);
-            double G = yi * (row_dot(X, x->b, x->e, wi) * x->inv + wb) - 1.0;
+            example *x = &ex[i];
+            prefetch_ahead(ex, order, s, active);
+            double G = x->y * (row_dot(X, x->b, x->e, wi) * x->inv + wb) - 1.0;
             double PG = 0;
-            if (alpha[i] == 0) {
+            if (x->alpha == 0) {
                 if (G > pgmax_old) {
                     /* at the lower bound and pushed further out: set aside
-                     * (the next example moves into this slot) */
+                     * (the last active example moves into this slot) */
                     active--;
                     order[s] = order[active];
                     order[active] = i;
@@ -175,7 +181,7 @@ int st_dcd_binary(const st_csr *X, uint32_t nfeat, const size_t *idx, const sign
                 }
                 if (G < 0)
                     PG = G;
-            } else if (alpha[i] == U) {
+            } else if (x->alpha == x->U) {
                 if (G < pgmin_old) {
                     active--;
                     order[s] = order[active];
@@ -193,10 +199,10 @@ int st_dcd_binary(const st_csr *X, uint32_t nfeat, const size_t *idx, const sign
             if (PG < pgmin)
                 pgmin = PG;
             if (fabs(PG) > 1e-12) {
-                double old = alpha[i], a = old - G / qd[i];
-                a = a < 0 ? 0 : a > U ? U : a;
-                alpha[i] = a;
-                double d = (a - old) * yi;
+                double old = x->alpha, a = old - G / x->qd;
+                a = a < 0 ? 0 : a > x->U ? x->U : a;
+                x->alpha = a;
+                double d = (a - old) * x->y;
                 if (d != 0) {
                     row_axpy(X, x->b, x->e, d * x->inv, wi);
                     wb += d;
@@ -221,15 +227,16 @@ int st_dcd_binary(const st_csr *X, uint32_t nfeat, const size_t *idx, const sign
         w[f] = wi[2 * (size_t)f];
         wsq += w[f] * w[f];
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        alpha[i] = ex[i].alpha;
         asum += alpha[i];
+    }
     *bias = wb;
     if (info) {
         info->iterations = iter;
         info->dual_objective = asum - 0.5 * wsq;
     }
     free(wi);
-    free(qd);
     free(order);
     free(ex);
     return STANCE_OK;

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 void stance_train_params_default(stance_train_params *p)
 {
@@ -34,6 +35,26 @@ void stance_train_params_default(stance_train_params *p)
     p->threads = 1;
     p->huge_corpus = 50000;
     p->calibration = STANCE_CALIBRATION_AUTO;
+}
+
+/* Ask for transparent huge pages for a large array: a thousandth of the
+ * page faults while it is filled, and far fewer TLB misses when the solver
+ * reads its rows in random order.  Only advice: nothing changes if the
+ * system says no. */
+static void advise_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (!p || bytes < 4 * huge)
+        return;
+    uintptr_t b = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    uintptr_t e = ((uintptr_t)p + bytes) & ~(huge - 1);
+    if (e > b)
+        (void)madvise((void *)b, e - b, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
 }
 
 /* Hashed counts of every record, computed once and reused by every fold. */
@@ -95,6 +116,8 @@ static void *feat_part_run(void *arg)
         return NULL;
     pt->bucket = malloc(cap * sizeof *pt->bucket);
     pt->count = malloc(cap * sizeof *pt->count);
+    advise_huge(pt->bucket, cap * sizeof *pt->bucket);
+    advise_huge(pt->count, cap * sizeof *pt->count);
     if (st_counter_new(&ctr) || !pt->bucket || !pt->count) {
         pt->rc = st_error(&pt->err, STANCE_ERR_NOMEM, "out of memory");
         goto done;
@@ -114,6 +137,8 @@ static void *feat_part_run(void *arg)
             uint32_t *k = realloc(pt->count, cap * sizeof *k);
             if (k)
                 pt->count = k;
+            advise_huge(b, cap * sizeof *b);
+            advise_huge(k, cap * sizeof *k);
             if (!b || !k) {
                 pt->rc = st_error(&pt->err, STANCE_ERR_NOMEM, "out of memory");
                 goto done;
@@ -200,6 +225,8 @@ static int featurize(const stance_corpus *c, const st_feat_config *fc, int threa
         uint32_t *k = realloc(part[0].count, (total ? total : 1) * sizeof *k);
         if (k)
             part[0].count = k;
+        advise_huge(b, total * sizeof *b);
+        advise_huge(k, total * sizeof *k);
         if (!b || !k)
             rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
         size_t o = part[0].used;
@@ -358,11 +385,16 @@ static void class_weights(const job *jb, const unsigned char *use, double *w)
 
 /* The solver for a corpus of n sentences.  libsvm's SMO grows faster than
  * linearly, so above large_corpus (2,000) liblinear takes over; above
- * huge_corpus (50,000) our own DCD solver does: the same problem and
- * stopping rule, but liblinear's global rand() serialises it to one class
- * pair at a time, and DCD runs the pairs on every core from a compact
- * matrix (measured on 100,000 sentences, 2 cores: see README, "Train a
- * model").  The default model (5,121 sentences) stays with liblinear. */
+ * huge_corpus (50,000) our own DCD solver does.  It solves liblinear's
+ * problem with liblinear's stopping rule, but liblinear's global rand()
+ * serialises it to one class pair at a time, where DCD runs the pairs on
+ * every core from a matrix of 4 bytes per entry built once.  Measured on
+ * 100,000 sentences (tools/bench --train data, 2 cores, CPU seconds):
+ * liblinear 61.8 s and 1.47 GB with 5-fold calibration, 25.7 s with the
+ * held-out one; DCD 50.7 s with 5 folds, 13.2 s and 0.59 GB held out, with
+ * the same held-out macro-F1 (0.809 / 0.810).  Below 50,000 sentences
+ * nothing changes: the default model (5,121) is liblinear's, byte for
+ * byte. */
 static int resolve_solver(const job *jb, size_t n)
 {
     if (jb->p->kernel == STANCE_KERNEL_RBF)
@@ -377,7 +409,10 @@ static int resolve_solver(const job *jb, size_t n)
 /* Platt's decision values for a corpus of n sentences: 5-fold
  * cross-validated, as libsvm does, up to huge_corpus; above, those of one
  * held-out fold of the five (a fifth of each class pair: over 15,000 values
- * for two parameters), a fifth of the solver work instead of five times. */
+ * for two parameters) - one extra training per pair instead of five.  On
+ * the bench's held-out records this calibrates no worse: log-loss 0.556
+ * against 0.599 and expected calibration error 0.066 against 0.083 at
+ * 100,000 sentences, 0.523 / 0.529 and 0.025 / 0.041 at 10,000. */
 static int platt_folds(const job *jb, size_t n)
 {
     if (jb->p->calibration == STANCE_CALIBRATION_HOLDOUT)
@@ -497,6 +532,7 @@ static int build_csr(const counts *cn, const unsigned char *use, const st_feat_c
     X->ent = malloc((cap ? cap : 1) * sizeof *X->ent);
     if (!X->ent)
         goto nomem;
+    advise_huge(X->ent, cap * sizeof *X->ent);
     /* columns by increasing IDF (decreasing document frequency), ties in
      * feature order */
     for (uint32_t f = 0; f < v->n; f++)
