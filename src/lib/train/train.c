@@ -489,14 +489,15 @@ static void *csr_part_run(void *arg)
     return NULL;
 }
 
-static const double *sort_by_idf_v; /* qsort has no context argument */
-static pthread_mutex_t sort_by_idf_lock = PTHREAD_MUTEX_INITIALIZER;
+typedef struct idf_feature {
+    double idf;
+    uint32_t f;
+} idf_feature;
 
-static int cmp_by_idf(const void *a, const void *b)
+static int cmp_idf_feature(const void *a, const void *b)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    double u = sort_by_idf_v[x], w = sort_by_idf_v[y];
-    return u < w ? -1 : u > w ? 1 : (x > y) - (x < y);
+    const idf_feature *x = a, *y = b;
+    return x->idf < y->idf ? -1 : x->idf > y->idf ? 1 : (x->f > y->f) - (x->f < y->f);
 }
 
 /* The records in `use` (NULL: all) as a compact matrix over vocabulary v,
@@ -535,12 +536,15 @@ static int build_csr(const counts *cn, const unsigned char *use, const st_feat_c
     advise_huge(X->ent, cap * sizeof *X->ent);
     /* columns by increasing IDF (decreasing document frequency), ties in
      * feature order */
+    idf_feature *order = malloc(((size_t)v->n + 1) * sizeof *order);
+    if (!order)
+        goto nomem;
     for (uint32_t f = 0; f < v->n; f++)
-        X->feature[f] = f;
-    pthread_mutex_lock(&sort_by_idf_lock);
-    sort_by_idf_v = v->idf;
-    qsort(X->feature, v->n, sizeof *X->feature, cmp_by_idf);
-    pthread_mutex_unlock(&sort_by_idf_lock);
+        order[f] = (idf_feature){v->idf[f], f};
+    qsort(order, v->n, sizeof *order, cmp_idf_feature);
+    for (uint32_t c = 0; c < v->n; c++)
+        X->feature[c] = order[c].f;
+    free(order);
     memset(col, 0xff, ((size_t)1 << fc->hash_bits) * sizeof *col);
     for (uint32_t c = 0; c < v->n; c++) {
         col[v->bucket[X->feature[c]]] = c;
