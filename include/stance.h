@@ -221,7 +221,8 @@ typedef enum stance_solver {
 } stance_solver;
 
 typedef enum stance_calibration {
-    STANCE_CALIBRATION_AUTO = 0,    /* 5-fold up to huge_corpus sentences, held-out above */
+    STANCE_CALIBRATION_AUTO = 0,    /* 5-fold up to huge_corpus sentences, held-out above
+                                     * (for class pairs of 2,500 examples or more) */
     STANCE_CALIBRATION_CV = 1,      /* Platt on 5-fold cross-validated decision values */
     STANCE_CALIBRATION_HOLDOUT = 2  /* Platt on one held-out fifth of each class pair */
 } stance_calibration;
@@ -244,7 +245,7 @@ typedef struct stance_train_params {
     uint64_t seed;             /* folds, shuffles, probability calibration; default 1 */
     size_t large_corpus;       /* auto solver switch point; default 2000 */
     int threads;               /* class pairs trained at once; default 1 */
-    size_t huge_corpus;        /* auto solver and calibration switch; default 50000 */
+    size_t huge_corpus;        /* auto solver and calibration switch; default 10000 */
     stance_calibration calibration; /* Platt's decision values; default auto */
 } stance_train_params;
 

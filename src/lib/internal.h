@@ -307,8 +307,14 @@ typedef struct st_svm_params {
     uint64_t seed;
     int threads;        /* class pairs trained in parallel */
     int platt_folds;    /* Platt's decision values: 0 = 5-fold cross-validation;
-                         * 1 = only the first of those 5 folds held out */
+                         * 1 = only the first of those 5 folds held out;
+                         * 2 = held out for class pairs of at least
+                         *     ST_HOLDOUT_MIN_PAIR examples, 5 folds below */
 } st_svm_params;
+
+/* A held-out fifth of this many examples is 500 decision values for the
+ * sigmoid's two parameters; smaller class pairs keep 5 folds (platt_folds 2). */
+#define ST_HOLDOUT_MIN_PAIR 2500
 
 /* Train; the result owns all its memory (nothing points into prob). */
 STANCE_HIDDEN int st_svm_train(const st_problem *prob, const st_svm_params *par, st_svm **out,

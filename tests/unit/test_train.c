@@ -124,9 +124,11 @@ int main(void)
         free(e2);
     }
 
-    /* the automatic choice: above huge_corpus sentences our DCD solver and
-     * held-out calibration; the same model for any thread count, and the
-     * explicit choices give the same bytes as the automatic one */
+    /* the automatic choice: above huge_corpus sentences our DCD solver, and
+     * held-out calibration for class pairs of ST_HOLDOUT_MIN_PAIR examples
+     * or more (5 folds for these small ones); the same model for any thread
+     * count, and the explicit choices give the same bytes as the automatic
+     * one */
     {
         stance_corpus *c = NULL;
         stance_corpus_new(&c);
@@ -141,7 +143,7 @@ int main(void)
             p.threads = run == 1 ? 3 : 1;
             if (run == 2) {
                 p.solver = STANCE_SOLVER_DCD;
-                p.calibration = STANCE_CALIBRATION_HOLDOUT;
+                p.calibration = STANCE_CALIBRATION_CV;
                 p.huge_corpus = 50000;
             }
             if (!CHECK_MSG(stance_train(c, &p, NULL, 0, NULL, NULL, &m, NULL, &err) == 0, "%s",

@@ -8,7 +8,7 @@
  * problems with the same model semantics.  Each pair's Platt sigmoid is
  * fitted on 5-fold cross-validated decision values, as libsvm does, but with
  * our own generator so that training is deterministic and thread-safe
- * (libsvm's own probability fit calls rand()); with platt_folds == 1 (large
+ * (libsvm's own probability fit calls rand()); with platt_folds (large
  * corpora) on the decision values of the first of those folds only, held
  * out from a model trained on the other four.
  *
@@ -248,9 +248,9 @@ static uint64_t dcd_seed(uint64_t seed, int p, int f)
 
 /* Pair (ci, cj) with our DCD solver on the compact matrix.  Out-of-sample
  * decision values for Platt come from the same seeded 5-fold split as the
- * other solvers use; with platt_folds == 1 only the first fold is held out
- * (a fifth of the pair's examples, tens of thousands on the corpora this
- * is used for: plenty for a two-parameter fit).  Each solve starts warm from
+ * other solvers use; with platt_folds only the first fold is held out (a
+ * fifth of the pair's examples, at least 500 values in automatic mode:
+ * plenty for a two-parameter fit).  Each solve starts warm from
  * a neighbouring solution - the folds from the full model's dual variables,
  * or the full model from the held-out model's - which saves most of the
  * passes; the answer is the same optimum within the stopping tolerance. */
@@ -298,7 +298,8 @@ static int train_pair_dcd(train_ctx *t, int p, int ci, int cj, const size_t *cls
     st_rng_seed(&rng, par->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(p + 1)));
     st_rng_shuffle(&rng, perm, n);
     const size_t nfold = 5;
-    const int holdout = par->platt_folds == 1;
+    const int holdout =
+        par->platt_folds == 1 || (par->platt_folds == 2 && n >= ST_HOLDOUT_MIN_PAIR);
     if (!holdout) {
         opt.seed = dcd_seed(par->seed, p, -1);
         if ((rc = st_dcd_binary(X, nfeat, idx, y, n, Cp, Cn, &opt, alpha, wfull, &b, NULL)))
@@ -441,7 +442,8 @@ static int train_pair(train_ctx *t, int p, int ci, int cj)
     st_rng_seed(&rng, par->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(p + 1)));
     st_rng_shuffle(&rng, perm, n);
     const size_t nfold = 5;
-    const size_t nrun = par->platt_folds == 1 ? 1 : nfold;
+    const size_t nrun =
+        par->platt_folds == 1 || (par->platt_folds == 2 && n >= ST_HOLDOUT_MIN_PAIR) ? 1 : nfold;
     for (size_t f = 0; f < nrun; f++) {
         size_t begin = f * n / nfold, end = (f + 1) * n / nfold;
         /* training rows: positives first, so +1 is libsvm's first class */
