@@ -217,10 +217,20 @@ typedef enum stance_kernel {
 } stance_kernel;
 
 typedef enum stance_solver {
-    STANCE_SOLVER_AUTO = 0,    /* libsvm below large_corpus sentences, else liblinear */
+    STANCE_SOLVER_AUTO = 0,      /* libsvm up to large_corpus sentences, liblinear up to
+                                  * huge_corpus, our dual coordinate descent above */
     STANCE_SOLVER_LIBSVM = 1,
-    STANCE_SOLVER_LIBLINEAR = 2
+    STANCE_SOLVER_LIBLINEAR = 2,
+    STANCE_SOLVER_DCD = 3        /* linear only: liblinear's problem and stopping rule,
+                                  * our own code, class pairs on all threads */
 } stance_solver;
+
+typedef enum stance_calibration {
+    STANCE_CALIBRATION_AUTO = 0,    /* 5-fold up to huge_corpus sentences, held-out above
+                                     * (for class pairs of 2,500 examples or more) */
+    STANCE_CALIBRATION_CV = 1,      /* Platt on 5-fold cross-validated decision values */
+    STANCE_CALIBRATION_HOLDOUT = 2  /* Platt on one held-out fifth of each class pair */
+} stance_calibration;
 
 typedef struct stance_train_params {
     stance_kernel kernel;      /* default linear */
@@ -240,6 +250,8 @@ typedef struct stance_train_params {
     uint64_t seed;             /* folds, shuffles, probability calibration; default 1 */
     size_t large_corpus;       /* auto solver switch point; default 2000 */
     int threads;               /* class pairs trained at once; default 1 */
+    size_t huge_corpus;        /* auto solver and calibration switch; default 10000 */
+    stance_calibration calibration; /* Platt's decision values; default auto */
 } stance_train_params;
 
 void stance_train_params_default(stance_train_params *p);

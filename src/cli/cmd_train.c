@@ -27,8 +27,13 @@ static const char usage_text[] =
     "      --kernel K         linear (default) or rbf\n"
     "  -c, --cost C           SVM cost (default 1)\n"
     "      --gamma G          RBF width (default 1; vectors have unit length)\n"
-    "      --solver S         auto (default), libsvm or liblinear (linear kernel only;\n"
-    "                         auto uses liblinear above 2000 sentences)\n"
+    "      --solver S         auto (default), libsvm, liblinear or dcd (our own dual\n"
+    "                         coordinate descent on all threads; linear kernel only);\n"
+    "                         auto uses libsvm up to 2000 sentences, liblinear up to\n"
+    "                         10000 and dcd above\n"
+    "      --calibration M    how Platt sigmoids get out-of-sample decision values:\n"
+    "                         cv (5-fold), holdout (one held-out fifth) or auto\n"
+    "                         (default: cv up to 10000 sentences, holdout above)\n"
     "      --class-weight W   balanced (default) or none\n"
     "      --word-ngrams N    word n-grams up to N (1-3, default 2)\n"
     "      --char-ngrams A-B  character n-grams from A to B code points (default 2-5),\n"
@@ -58,13 +63,14 @@ static void progress(void *ctx, const char *what, long done, long total)
 int cmd_train(int argc, char **argv)
 {
     enum { O_CV = 256, O_GROUP, O_GRID, O_KERNEL, O_GAMMA, O_SOLVER, O_CW, O_WORD, O_CHAR,
-           O_BITS, O_MINDF, O_SEED, O_JSON };
+           O_BITS, O_MINDF, O_SEED, O_JSON, O_CALIB };
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'},    {"cv", required_argument, NULL, O_CV},
         {"group-by", required_argument, NULL, O_GROUP}, {"grid", no_argument, NULL, O_GRID},
         {"kernel", required_argument, NULL, O_KERNEL}, {"cost", required_argument, NULL, 'c'},
         {"gamma", required_argument, NULL, O_GAMMA}, {"solver", required_argument, NULL, O_SOLVER},
         {"class-weight", required_argument, NULL, O_CW},
+        {"calibration", required_argument, NULL, O_CALIB},
         {"word-ngrams", required_argument, NULL, O_WORD},
         {"char-ngrams", required_argument, NULL, O_CHAR},
         {"hash-bits", required_argument, NULL, O_BITS},
@@ -118,8 +124,23 @@ int cmd_train(int argc, char **argv)
                 p.solver = STANCE_SOLVER_LIBSVM;
             else if (strcmp(optarg, "liblinear") == 0)
                 p.solver = STANCE_SOLVER_LIBLINEAR;
+            else if (strcmp(optarg, "dcd") == 0)
+                p.solver = STANCE_SOLVER_DCD;
             else {
-                cli_error("train", "--solver: expected auto, libsvm or liblinear, got '%s'",
+                cli_error("train", "--solver: expected auto, libsvm, liblinear or dcd, got '%s'",
+                          optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case O_CALIB:
+            if (strcmp(optarg, "auto") == 0)
+                p.calibration = STANCE_CALIBRATION_AUTO;
+            else if (strcmp(optarg, "cv") == 0)
+                p.calibration = STANCE_CALIBRATION_CV;
+            else if (strcmp(optarg, "holdout") == 0)
+                p.calibration = STANCE_CALIBRATION_HOLDOUT;
+            else {
+                cli_error("train", "--calibration: expected auto, cv or holdout, got '%s'",
                           optarg);
                 return EXIT_USAGE;
             }

@@ -62,8 +62,8 @@ static void reference_case(int k, int kernel, double C, uint64_t seed)
     int *y = malloc((n + ntest) * sizeof *y);
     make_data(k, n + ntest, nfeat, seed, x, y);
     double cw[8] = {1, 1.5, 0.8, 1.2, 1, 1, 1, 1};
-    st_problem prob = {n, x, y, k, nfeat};
-    st_svm_params par = {kernel, STANCE_SOLVER_LIBSVM, C, 0.7, cw, 1, seed, 1};
+    st_problem prob = {n, x, y, k, nfeat, NULL};
+    st_svm_params par = {kernel, STANCE_SOLVER_LIBSVM, C, 0.7, cw, 1, seed, 1, 0};
     double *ref = malloc(ntest * (size_t)k * sizeof *ref);
     st_svm *s = NULL;
     stance_error err = {0};
@@ -99,8 +99,8 @@ static void own_training(int solver, int kernel)
     st_fvec *x = calloc(n + ntest, sizeof *x);
     int *y = malloc((n + ntest) * sizeof *y);
     make_data(k, n + ntest, 80, 99, x, y);
-    st_problem prob = {n, x, y, k, 80};
-    st_svm_params par = {kernel, solver, 1.0, 1.0, NULL, 1, 5, 2};
+    st_problem prob = {n, x, y, k, 80, NULL};
+    st_svm_params par = {kernel, solver, 1.0, 1.0, NULL, 1, 5, 2, 0};
     st_svm *a = NULL, *b = NULL;
     stance_error err = {0};
     CHECK_INT(st_svm_train(&prob, &par, &a, &err), 0);

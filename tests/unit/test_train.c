@@ -124,6 +124,49 @@ int main(void)
         free(e2);
     }
 
+    /* the automatic choice: above huge_corpus sentences our DCD solver, and
+     * held-out calibration for class pairs of ST_HOLDOUT_MIN_PAIR examples
+     * or more (5 folds for these small ones); the same model for any thread
+     * count, and the explicit choices give the same bytes as the automatic
+     * one */
+    {
+        stance_corpus *c = NULL;
+        stance_corpus_new(&c);
+        stance_corpus_add_file(c, corpus, &err);
+        stance_train_params p;
+        stance_train_params_default(&p);
+        p.huge_corpus = 100;
+        unsigned char *e[3] = {NULL, NULL, NULL};
+        size_t len[3] = {0, 0, 0};
+        for (int run = 0; run < 3; run++) {
+            stance_model *m = NULL;
+            p.threads = run == 1 ? 3 : 1;
+            if (run == 2) {
+                p.solver = STANCE_SOLVER_DCD;
+                p.calibration = STANCE_CALIBRATION_CV;
+                p.huge_corpus = 50000;
+            }
+            if (!CHECK_MSG(stance_train(c, &p, NULL, 0, NULL, NULL, &m, NULL, &err) == 0, "%s",
+                           err.msg))
+                continue;
+            CHECK_INT(m->train.solver, STANCE_SOLVER_DCD);
+            e[run] = encode(m, &len[run]);
+            stance_model_free(m);
+        }
+        CHECK(e[0] && e[1] && len[0] == len[1] && memcmp(e[0], e[1], len[0]) == 0);
+        CHECK(e[0] && e[2] && len[0] == len[2] && memcmp(e[0], e[2], len[0]) == 0);
+        for (int run = 0; run < 3; run++)
+            free(e[run]);
+        /* below the switch: liblinear as before */
+        stance_model *m = NULL;
+        stance_train_params_default(&p);
+        p.large_corpus = 100;
+        if (CHECK(stance_train(c, &p, NULL, 0, NULL, NULL, &m, NULL, &err) == 0))
+            CHECK_INT(m->train.solver, STANCE_SOLVER_LIBLINEAR);
+        stance_model_free(m);
+        stance_corpus_free(c);
+    }
+
     /* grouped cross-validation by a metadata column, and its errors */
     stance_metrics *gcv = NULL;
     stance_model *g = train(corpus, STANCE_SOLVER_LIBLINEAR, 3, "situation", &gcv);

@@ -123,7 +123,9 @@ char *stance_model_info_json(const stance_model *m)
 
     J(st_buf_printf(&b, ",\"svm\":{\"kernel\":\"%s\",\"solver\":\"%s\",\"C\":",
                     rbf ? "rbf" : "linear",
-                    m->train.solver == STANCE_SOLVER_LIBLINEAR ? "liblinear" : "libsvm"));
+                    m->train.solver == STANCE_SOLVER_LIBLINEAR ? "liblinear"
+                    : m->train.solver == STANCE_SOLVER_DCD     ? "dcd"
+                                                               : "libsvm"));
     J(put_double(&b, m->train.C));
     J(st_buf_printf(&b, ",\"gamma\":"));
     if (rbf)

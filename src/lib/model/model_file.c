@@ -1070,7 +1070,8 @@ static int dec_trai(rd *r, stance_model *m)
         return rd_fail(r, "kernel %" PRIu32 " is not the classifier's (%d)", kernel,
                        m->svm->kernel);
     TRY(rd_u32(r, &solver, "solver"));
-    if (solver != STANCE_SOLVER_LIBSVM && solver != STANCE_SOLVER_LIBLINEAR)
+    if (solver != STANCE_SOLVER_LIBSVM && solver != STANCE_SOLVER_LIBLINEAR &&
+        solver != STANCE_SOLVER_DCD)
         return rd_fail(r, "unknown solver %" PRIu32, solver);
     if (kernel == STANCE_KERNEL_RBF && solver != STANCE_SOLVER_LIBSVM)
         return rd_fail(r, "an RBF kernel needs the libsvm solver");

@@ -7,7 +7,9 @@
  * immaterial at these sizes and the probabilities are fitted the same way.
  *
  * liblinear shuffles with the C library's rand(): calls are serialised and
- * each reseeds it, so that training stays deterministic under threads. */
+ * each reseeds it, so that training stays deterministic under threads - and
+ * so only one core works.  dcd.c solves the same problem with its own
+ * generator on every core; it takes over above huge_corpus sentences. */
 #include "internal.h"
 #include "svm/solvers.h"
 
@@ -22,6 +24,12 @@ static void quiet(const char *s) { (void)s; }
 
 int st_liblinear_binary(const st_problem *prob, const size_t *idx, const double *y, size_t n,
                         double Cp, double Cn, double *w, double *rho)
+{
+    return st_liblinear_binary_eps(prob, idx, y, n, Cp, Cn, 0.01, w, rho);
+}
+
+int st_liblinear_binary_eps(const st_problem *prob, const size_t *idx, const double *y,
+                            size_t n, double Cp, double Cn, double eps, double *w, double *rho)
 {
     if (n > INT32_MAX || prob->nfeat >= INT32_MAX)
         return STANCE_ERR_TOOBIG;
@@ -58,7 +66,7 @@ int st_liblinear_binary(const st_problem *prob, const size_t *idx, const double 
     struct parameter par;
     memset(&par, 0, sizeof par);
     par.solver_type = L2R_L1LOSS_SVC_DUAL;
-    par.eps = 0.01;
+    par.eps = eps;
     par.C = 1.0;
     par.nr_weight = 2;
     par.weight_label = wl;

@@ -3,11 +3,14 @@
  *
  * A k-class model is k(k-1)/2 binary C-SVCs, one per class pair, exactly as
  * libsvm's one-vs-one scheme, but trained pair by pair so that the pairs run
- * on all cores and so that the liblinear solver (liblinear.c) can stand in
- * for libsvm on large linear problems with the same model semantics.  Each
- * pair's Platt sigmoid is fitted on 5-fold cross-validated decision values,
- * as libsvm does, but with our own generator so that training is
- * deterministic and thread-safe (libsvm's own probability fit calls rand()).
+ * on all cores and so that the liblinear solver (liblinear.c) or our own
+ * dual coordinate descent (dcd.c) can stand in for libsvm on large linear
+ * problems with the same model semantics.  Each pair's Platt sigmoid is
+ * fitted on 5-fold cross-validated decision values, as libsvm does, but with
+ * our own generator so that training is deterministic and thread-safe
+ * (libsvm's own probability fit calls rand()); with platt_folds (large
+ * corpora) on the decision values of the first of those folds only, held
+ * out from a model trained on the other four.
  *
  * libsvm trap: a model from svm_train points into the training vectors
  * (free_sv = 0).  Every model here is folded into our own st_svm and freed
@@ -234,6 +237,138 @@ static double pair_dot(const double *w, const st_fvec *x)
     return s;
 }
 
+/* The seed of the DCD solver's visiting order for pair p and fold f (-1: all
+ * the pair's examples): a function of the training seed and the job only,
+ * never of the thread that runs it. */
+static uint64_t dcd_seed(uint64_t seed, int p, int f)
+{
+    return seed * 0xd1342543de82ef95ULL + 0x632be59bd9b4e019ULL * (uint64_t)(p + 1) +
+           0x9e3779b97f4a7c15ULL * (uint64_t)(f + 2);
+}
+
+/* Pair (ci, cj) with our DCD solver on the compact matrix.  Out-of-sample
+ * decision values for Platt come from the same seeded 5-fold split as the
+ * other solvers use; with platt_folds only the first fold is held out (a
+ * fifth of the pair's examples, at least 500 values in automatic mode:
+ * plenty for a two-parameter fit).  Each solve starts warm from
+ * a neighbouring solution - the folds from the full model's dual variables,
+ * or the full model from the held-out model's - which saves most of the
+ * passes; the answer is the same optimum within the stopping tolerance. */
+static int train_pair_dcd(train_ctx *t, int p, int ci, int cj, const size_t *cls_i,
+                          size_t ni, const size_t *cls_j, size_t nj)
+{
+    const st_problem *prob = t->prob;
+    const st_svm_params *par = t->par;
+    const st_csr *X = prob->csr;
+    pair_out *o = &t->out[p];
+    const size_t n = ni + nj;
+    double cw_i = par->class_weight ? par->class_weight[ci] : 1.0;
+    double cw_j = par->class_weight ? par->class_weight[cj] : 1.0;
+    const double Cp = par->C * cw_i, Cn = par->C * cw_j;
+    const uint32_t nfeat = prob->nfeat;
+    int rc = STANCE_OK;
+    size_t *idx = malloc(n * sizeof *idx), *perm = malloc(n * sizeof *perm);
+    size_t *sub = malloc(n * sizeof *sub);
+    signed char *y = malloc(n), *suby = malloc(n);
+    double *alpha = calloc(n, sizeof *alpha), *subalpha = malloc(n * sizeof *subalpha);
+    double *dec = malloc(n * sizeof *dec), *decy = malloc(n * sizeof *decy);
+    double *w = malloc((nfeat ? nfeat : 1) * sizeof *w);   /* by column */
+    double *wfull = malloc((nfeat ? nfeat : 1) * sizeof *wfull);
+    o->w = malloc((nfeat ? nfeat : 1) * sizeof *o->w);    /* by feature */
+    if (!idx || !perm || !sub || !y || !suby || !alpha || !subalpha || !dec || !decy || !w ||
+        !wfull || !o->w) {
+        rc = STANCE_ERR_NOMEM;
+        goto done;
+    }
+    memcpy(idx, cls_i, ni * sizeof *idx);
+    memcpy(idx + ni, cls_j, nj * sizeof *idx);
+    for (size_t i = 0; i < n; i++)
+        y[i] = i < ni ? 1 : -1;
+    st_dcd_opts opt = {0.01, 0, 0};
+    double b = 0;
+    if (!par->probability) {
+        opt.seed = dcd_seed(par->seed, p, -1);
+        rc = st_dcd_binary(X, nfeat, idx, y, n, Cp, Cn, &opt, alpha, wfull, &b, NULL);
+        o->rho = -b;
+        o->A = -1.0;
+        o->B = 0.0;
+        goto done;
+    }
+    st_rng rng;
+    st_rng_seed(&rng, par->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(p + 1)));
+    st_rng_shuffle(&rng, perm, n);
+    const size_t nfold = 5;
+    const int holdout =
+        par->platt_folds == 1 || (par->platt_folds == 2 && n >= ST_HOLDOUT_MIN_PAIR);
+    if (!holdout) {
+        opt.seed = dcd_seed(par->seed, p, -1);
+        if ((rc = st_dcd_binary(X, nfeat, idx, y, n, Cp, Cn, &opt, alpha, wfull, &b, NULL)))
+            goto done;
+        o->rho = -b;
+    }
+    size_t ndec = 0;
+    for (size_t f = 0; f < (holdout ? 1 : nfold); f++) {
+        size_t begin = f * n / nfold, end = (f + 1) * n / nfold;
+        size_t m = 0, npos = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (i >= begin && i < end)
+                continue;
+            size_t e = perm[i];
+            sub[m] = idx[e];
+            suby[m] = y[e];
+            subalpha[m] = holdout ? 0.0 : alpha[e];
+            npos += y[e] > 0;
+            m++;
+        }
+        if (npos == 0 || npos == m) {
+            for (size_t i = begin; i < end; i++) {
+                dec[ndec] = npos ? 1.0 : -1.0;
+                decy[ndec++] = y[perm[i]];
+            }
+            continue;
+        }
+        double fb = 0;
+        opt.seed = dcd_seed(par->seed, p, (int)f);
+        if ((rc = st_dcd_binary(X, nfeat, sub, suby, m, Cp, Cn, &opt, subalpha, w, &fb, NULL)))
+            goto done;
+        for (size_t i = begin; i < end; i++) {
+            size_t e = perm[i];
+            dec[ndec] = st_csr_dot(X, idx[e], w) + fb;
+            decy[ndec++] = y[e];
+        }
+        if (holdout) {
+            /* the full model starts from this one's solution */
+            m = 0;
+            for (size_t i = 0; i < n; i++)
+                if (i < begin || i >= end)
+                    alpha[perm[i]] = subalpha[m++];
+        }
+    }
+    if (holdout) {
+        opt.seed = dcd_seed(par->seed, p, -1);
+        if ((rc = st_dcd_binary(X, nfeat, idx, y, n, Cp, Cn, &opt, alpha, wfull, &b, NULL)))
+            goto done;
+        o->rho = -b;
+    }
+    st_sigmoid_fit(dec, decy, ndec, &o->A, &o->B);
+done:
+    if (!rc)
+        for (uint32_t c = 0; c < nfeat; c++)
+            o->w[X->feature ? X->feature[c] : c] = wfull[c];
+    free(wfull);
+    free(idx);
+    free(perm);
+    free(sub);
+    free(y);
+    free(suby);
+    free(alpha);
+    free(subalpha);
+    free(dec);
+    free(decy);
+    free(w);
+    return rc;
+}
+
 /* Train pair (ci, cj): the decision function on all its examples, then the
  * Platt sigmoid on 5-fold cross-validated decision values. */
 static int train_pair(train_ctx *t, int p, int ci, int cj)
@@ -261,6 +396,8 @@ static int train_pair(train_ctx *t, int p, int ci, int cj)
             return STANCE_ERR_NOMEM;
         return STANCE_OK;
     }
+    if (par->solver == STANCE_SOLVER_DCD)
+        return train_pair_dcd(t, p, ci, cj, t->by_class[ci], ni, t->by_class[cj], nj);
     idx = malloc(n * sizeof *idx);
     perm = malloc(n * sizeof *perm);
     sub = malloc(n * sizeof *sub);
@@ -305,7 +442,9 @@ static int train_pair(train_ctx *t, int p, int ci, int cj)
     st_rng_seed(&rng, par->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(p + 1)));
     st_rng_shuffle(&rng, perm, n);
     const size_t nfold = 5;
-    for (size_t f = 0; f < nfold; f++) {
+    const size_t nrun =
+        par->platt_folds == 1 || (par->platt_folds == 2 && n >= ST_HOLDOUT_MIN_PAIR) ? 1 : nfold;
+    for (size_t f = 0; f < nrun; f++) {
         size_t begin = f * n / nfold, end = (f + 1) * n / nfold;
         /* training rows: positives first, so +1 is libsvm's first class */
         size_t m = 0, npos = 0;
@@ -357,6 +496,22 @@ static int train_pair(train_ctx *t, int p, int ci, int cj)
         }
         free(fsv);
         free(fcoef);
+    }
+    if (nrun == 1) {
+        /* the held-out fold's values only, in fold order */
+        size_t nh = n / nfold;
+        double *hdec = malloc((nh ? nh : 1) * sizeof *hdec);
+        if (!hdec) {
+            rc = STANCE_ERR_NOMEM;
+            goto done;
+        }
+        for (size_t i = 0; i < nh; i++) {
+            hdec[i] = dec[perm[i]];
+            suby[i] = y[perm[i]];
+        }
+        st_sigmoid_fit(hdec, suby, nh, &o->A, &o->B);
+        free(hdec);
+        goto done;
     }
     st_sigmoid_fit(dec, y, n, &o->A, &o->B);
 done:
@@ -532,7 +687,11 @@ int st_svm_train(const st_problem *prob, const st_svm_params *par, st_svm **out,
         int c = prob->y[i];
         t.by_class[c][t.count[c]++] = i;
     }
-    if (par->solver != STANCE_SOLVER_LIBLINEAR && (rc = pool_build(prob, &t.pool)))
+    if (par->solver == STANCE_SOLVER_DCD && (!prob->csr || par->kernel != STANCE_KERNEL_LINEAR)) {
+        rc = STANCE_ERR_ARG;
+        goto done;
+    }
+    if (par->solver == STANCE_SOLVER_LIBSVM && (rc = pool_build(prob, &t.pool)))
         goto done;
     pthread_mutex_init(&t.lock, NULL);
     int nthreads = par->threads > 0 ? par->threads : 1;
