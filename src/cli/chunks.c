@@ -11,6 +11,16 @@
 static size_t longest_unit(const char *buf, size_t n, int wrapped)
 {
     size_t best = 0, start = 0;
+    if (!wrapped) {
+        /* lines: from one line break to the next, found by memchr */
+        const char *p = buf, *end = buf + n, *nl;
+        while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+            if ((size_t)(nl - p) > best)
+                best = (size_t)(nl - p);
+            p = nl + 1;
+        }
+        return (size_t)(end - p) > best ? (size_t)(end - p) : best;
+    }
     for (size_t i = 0; i <= n; i++) {
         if (i < n && buf[i] != '\n')
             continue;

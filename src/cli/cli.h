@@ -74,6 +74,8 @@ typedef struct cli_buf {
 } cli_buf;
 int cli_buf_printf(cli_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_buf_put(cli_buf *b, const char *s, size_t n);
+/* v in decimal, as printf's %zu would write it */
+int cli_buf_uint(cli_buf *b, size_t v);
 int cli_buf_json(cli_buf *b, const char *s, size_t n); /* a JSON string */
 void cli_buf_free(cli_buf *b);
 

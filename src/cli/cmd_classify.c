@@ -67,7 +67,14 @@ static int emit(ctx *c, const char *doc, const char *text, size_t base, const st
             cli_buf_put(b, "\n", 1);
         } else if (c->format == FMT_TSV) {
             cli_put_flat(b, doc, strlen(doc));
-            cli_buf_printf(b, "\t%zu\t%zu\t%zu\t%s", c->index, s.start, s.end, label);
+            cli_buf_put(b, "\t", 1);
+            cli_buf_uint(b, c->index);
+            cli_buf_put(b, "\t", 1);
+            cli_buf_uint(b, s.start);
+            cli_buf_put(b, "\t", 1);
+            cli_buf_uint(b, s.end);
+            cli_buf_put(b, "\t", 1);
+            cli_buf_put(b, label, strlen(label));
             if (c->probs)
                 for (int j = 0; j < k; j++)
                     cli_buf_printf(b, "\t%.4f", s.probs[j]);

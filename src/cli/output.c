@@ -23,6 +23,17 @@ int cli_buf_put(cli_buf *b, const char *s, size_t n)
     return 0;
 }
 
+int cli_buf_uint(cli_buf *b, size_t v)
+{
+    char d[24];
+    size_t n = sizeof d;
+    do {
+        d[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return cli_buf_put(b, d + n, sizeof d - n);
+}
+
 int cli_buf_printf(cli_buf *b, const char *fmt, ...)
 {
     char small[256];
@@ -117,8 +128,13 @@ int cli_sentence_json_text(cli_buf *b, const char *doc, size_t doc_len, size_t i
         rc |= cli_buf_json(b, doc, doc_len);
         rc |= cli_buf_put(b, ",", 1);
     }
-    rc |= cli_buf_printf(b, "\"sentence\":%zu,\"start\":%zu,\"end\":%zu,\"label\":", index,
-                         s->start, s->end);
+    rc |= cli_buf_put(b, "\"sentence\":", 11);
+    rc |= cli_buf_uint(b, index);
+    rc |= cli_buf_put(b, ",\"start\":", 9);
+    rc |= cli_buf_uint(b, s->start);
+    rc |= cli_buf_put(b, ",\"end\":", 7);
+    rc |= cli_buf_uint(b, s->end);
+    rc |= cli_buf_put(b, ",\"label\":", 9);
     const char *label = stance_model_label(m, s->label);
     rc |= cli_buf_json(b, label, strlen(label));
     if (with_probs) {
