@@ -142,14 +142,54 @@ typedef struct pool {
     uint64_t head, tail, next; /* next to print, next to fill, next to classify */
     int quit;
     int failed; /* a job failed or output could not be written: print no more */
+    /* when no thread can be started, jobs are classified by the caller */
+    stance_session *own;
+    int own_srf;
+    stance_error own_err;
 } pool;
+
+/* Classify one job with session *s (created on first use; *srf keeps the
+ * status of creating it) and copy the result into the job. */
+static void run_job(pool *p, stance_session **s, int *srf, stance_error *err, job *j)
+{
+    if (!*s && !*srf)
+        *srf = stance_session_new(p->m, s, err);
+    const stance_result *r = NULL;
+    j->rc = *srf ? *srf : stance_classify(*s, j->text, j->len, p->flags, &r, err);
+    if (j->rc) {
+        snprintf(j->msg, sizeof j->msg, "%s", err->msg);
+        return;
+    }
+    const size_t k = (size_t)stance_model_nlabels(p->m);
+    if (r->n > j->sent_cap) {
+        stance_sentence *ns = realloc(j->sent, r->n * sizeof *ns);
+        if (ns)
+            j->sent = ns;
+        double *np = ns ? realloc(j->probs, r->n * k * sizeof *np) : NULL;
+        if (np)
+            j->probs = np;
+        if (!ns || !np) {
+            j->rc = STANCE_ERR_NOMEM;
+            snprintf(j->msg, sizeof j->msg, "out of memory");
+            return;
+        }
+        j->sent_cap = r->n;
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        j->sent[i] = r->sentences[i];
+        memcpy(j->probs + i * k, r->sentences[i].probs, k * sizeof *j->probs);
+        j->sent[i].probs = j->probs + i * k;
+    }
+    j->n = r->n;
+    j->invalid = r->invalid_utf8;
+}
 
 static void *pool_worker(void *arg)
 {
     pool *p = arg;
     stance_session *s = NULL;
     stance_error err = {0};
-    int srf = 0; /* the status of creating this thread's session */
+    int srf = 0;
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->quit && p->next == p->tail)
@@ -158,38 +198,7 @@ static void *pool_worker(void *arg)
             break;
         job *j = &p->jobs[p->next++ % p->njobs];
         pthread_mutex_unlock(&p->mu);
-        if (!s && !srf)
-            srf = stance_session_new(p->m, &s, &err);
-        const stance_result *r = NULL;
-        j->rc = srf ? srf : stance_classify(s, j->text, j->len, p->flags, &r, &err);
-        if (j->rc) {
-            snprintf(j->msg, sizeof j->msg, "%s", err.msg);
-        } else {
-            const size_t k = (size_t)stance_model_nlabels(p->m);
-            if (r->n > j->sent_cap) {
-                stance_sentence *ns = realloc(j->sent, r->n * sizeof *ns);
-                double *np = ns ? realloc(j->probs, r->n * k * sizeof *np) : NULL;
-                if (ns)
-                    j->sent = ns;
-                if (np)
-                    j->probs = np;
-                if (!ns || !np) {
-                    j->rc = STANCE_ERR_NOMEM;
-                    snprintf(j->msg, sizeof j->msg, "out of memory");
-                } else {
-                    j->sent_cap = r->n;
-                }
-            }
-            if (!j->rc) {
-                for (size_t i = 0; i < r->n; i++) {
-                    j->sent[i] = r->sentences[i];
-                    memcpy(j->probs + i * k, r->sentences[i].probs, k * sizeof *j->probs);
-                    j->sent[i].probs = j->probs + i * k;
-                }
-                j->n = r->n;
-                j->invalid = r->invalid_utf8;
-            }
-        }
+        run_job(p, &s, &srf, &err, j);
         pthread_mutex_lock(&p->mu);
         j->done = 1;
         pthread_cond_broadcast(&p->done_cv);
@@ -221,6 +230,7 @@ static void pool_free(pool *p)
     }
     free(p->jobs);
     free(p->th);
+    stance_session_free(p->own);
     free(p);
 }
 
@@ -334,11 +344,15 @@ static int pool_chunk(ctx *c, const char *doc, const char *text, size_t len, siz
         pthread_create(&p->th[p->started], NULL, pool_worker, p) == 0)
         p->started++;
     pthread_cond_signal(&p->work_cv);
-    pthread_mutex_unlock(&p->mu);
     if (!p->started) {
-        cli_error("classify", "cannot start a thread");
-        return EXIT_IO;
+        /* no thread could be started: classify the chunk here */
+        job *w = &p->jobs[p->next++ % p->njobs];
+        pthread_mutex_unlock(&p->mu);
+        run_job(p, &p->own, &p->own_srf, &p->own_err, w);
+        pthread_mutex_lock(&p->mu);
+        w->done = 1;
     }
+    pthread_mutex_unlock(&p->mu);
     return EXIT_OK;
 }
 
