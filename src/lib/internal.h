@@ -184,9 +184,25 @@ typedef struct st_rowmap {
     size_t stride;
 } st_rowmap;
 
+/* The first slot to probe for a bucket in a table of mask + 1 slots. */
+static inline uint32_t st_rowmap_hash(uint32_t bucket, uint32_t mask)
+{
+    return ((bucket + 1) * 0x9E3779B1u) & mask;
+}
+
 static inline uint32_t st_rowmap_home(const st_rowmap *m, uint32_t bucket)
 {
-    return ((bucket + 1) * 0x9E3779B1u) & m->mask;
+    return st_rowmap_hash(bucket, m->mask);
+}
+
+/* Put bucket -> row into a table being built (the bucket is not in it yet,
+ * and it has a free slot). */
+static inline void st_rowmap_insert(uint64_t *slot, uint32_t mask, uint32_t bucket, uint32_t row)
+{
+    uint32_t j = st_rowmap_hash(bucket, mask);
+    while (slot[j])
+        j = (j + 1) & mask;
+    slot[j] = (uint64_t)(bucket + 1) << 32 | row;
 }
 
 /* The row of a bucket, UINT32_MAX if the model has none. */

@@ -548,13 +548,8 @@ int st_vocab_index(st_vocab *v)
     if (!v->slot)
         return STANCE_ERR_NOMEM;
     v->mask = (uint32_t)(size - 1);
-    for (uint32_t i = 0; i < v->n; i++) {
-        uint32_t k = v->bucket[i] + 1;
-        uint32_t j = (k * 0x9E3779B1u) & v->mask;
-        while (v->slot[j])
-            j = (j + 1) & v->mask;
-        v->slot[j] = (uint64_t)k << 32 | i;
-    }
+    for (uint32_t i = 0; i < v->n; i++)
+        st_rowmap_insert(v->slot, v->mask, v->bucket[i], i);
     return STANCE_OK;
 }
 

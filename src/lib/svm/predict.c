@@ -120,17 +120,12 @@ int st_svm_layout(st_svm *s, const st_vocab *v)
     s->fstride = (uint32_t)row;
     enum { AHEAD = 16 }; /* slots are random: ask for them early */
     for (size_t r = 0; r < n; r++) {
-        if (r + AHEAD < n) {
-            uint32_t ka = v->bucket[rank[r + AHEAD]] + 1;
-            __builtin_prefetch(s->fslot + ((ka * 0x9E3779B1u) & s->fmask), 1);
-        }
+        if (r + AHEAD < n)
+            __builtin_prefetch(s->fslot + st_rowmap_hash(v->bucket[rank[r + AHEAD]], s->fmask),
+                               1);
         size_t f = rank[r];
         s->frow[f] = (uint32_t)r;
-        uint32_t k = v->bucket[f] + 1;
-        uint32_t j = (k * 0x9E3779B1u) & s->fmask;
-        while (s->fslot[j])
-            j = (j + 1) & s->fmask;
-        s->fslot[j] = (uint64_t)k << 32 | r;
+        st_rowmap_insert(s->fslot, s->fmask, v->bucket[f], (uint32_t)r);
     }
     free(rank);
     return STANCE_OK;
