@@ -1427,6 +1427,12 @@ static int missing(int i, const char *name, stance_error *err)
     return st_error(err, STANCE_ERR_MODEL, "%s: missing section %s", name, sections[i].tag);
 }
 
+static int twice(int i, const char *name, stance_error *err)
+{
+    return st_error(err, STANCE_ERR_MODEL, "%s: section %s appears twice", name,
+                    sections[i].tag);
+}
+
 /* Format 1: the sections may come in any order, and are decoded in the
  * order their cross-checks need.  The payload is in memory. */
 static int decode_any_order(pin *in, stance_model *m, const char *name, stance_error *err)
@@ -1438,8 +1444,7 @@ static int decode_any_order(pin *in, stance_model *m, const char *name, stance_e
         uint64_t slen;
         TRY(section_header(in, &which, &slen, name, err));
         if (seen[which])
-            return st_error(err, STANCE_ERR_MODEL, "%s: section %s appears twice", name,
-                            sections[which].tag);
+            return twice(which, name, err);
         seen[which] = 1;
         at[which] = in->pos;
         len[which] = slen;
@@ -1468,8 +1473,7 @@ static int decode_in_order(pin *in, stance_model *m, const char *name, stance_er
         uint64_t slen;
         TRY(section_header(in, &which, &slen, name, err));
         if (seen[which])
-            return st_error(err, STANCE_ERR_MODEL, "%s: section %s appears twice", name,
-                            sections[which].tag);
+            return twice(which, name, err);
         for (int i = 0; i < which; i++)
             if (sections[i].required && !seen[i])
                 return st_error(err, STANCE_ERR_MODEL,

@@ -254,6 +254,13 @@ static uint64_t dcd_seed(uint64_t seed, int p, int f)
  * a neighbouring solution - the folds from the full model's dual variables,
  * or the full model from the held-out model's - which saves most of the
  * passes; the answer is the same optimum within the stopping tolerance. */
+/* Does a class pair of n examples fit its Platt sigmoid on one held-out
+ * fold (instead of 5-fold cross-validation)? */
+static int platt_holdout(const st_svm_params *par, size_t n)
+{
+    return par->platt_folds == 1 || (par->platt_folds == 2 && n >= ST_HOLDOUT_MIN_PAIR);
+}
+
 static int train_pair_dcd(train_ctx *t, int p, int ci, int cj, const size_t *cls_i,
                           size_t ni, const size_t *cls_j, size_t nj)
 {
@@ -298,8 +305,7 @@ static int train_pair_dcd(train_ctx *t, int p, int ci, int cj, const size_t *cls
     st_rng_seed(&rng, par->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(p + 1)));
     st_rng_shuffle(&rng, perm, n);
     const size_t nfold = 5;
-    const int holdout =
-        par->platt_folds == 1 || (par->platt_folds == 2 && n >= ST_HOLDOUT_MIN_PAIR);
+    const int holdout = platt_holdout(par, n);
     if (!holdout) {
         opt.seed = dcd_seed(par->seed, p, -1);
         if ((rc = st_dcd_binary(X, nfeat, idx, y, n, Cp, Cn, &opt, alpha, wfull, &b, NULL)))
@@ -442,8 +448,7 @@ static int train_pair(train_ctx *t, int p, int ci, int cj)
     st_rng_seed(&rng, par->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(p + 1)));
     st_rng_shuffle(&rng, perm, n);
     const size_t nfold = 5;
-    const size_t nrun =
-        par->platt_folds == 1 || (par->platt_folds == 2 && n >= ST_HOLDOUT_MIN_PAIR) ? 1 : nfold;
+    const size_t nrun = platt_holdout(par, n) ? 1 : nfold;
     for (size_t f = 0; f < nrun; f++) {
         size_t begin = f * n / nfold, end = (f + 1) * n / nfold;
         /* training rows: positives first, so +1 is libsvm's first class */
