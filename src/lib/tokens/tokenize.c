@@ -147,6 +147,12 @@ static void trim_buffers(st_tokenizer *tk, size_t len)
     }
 }
 
+/* NFKC with case folding of an ASCII character: tolower. */
+static inline char ascii_fold(unsigned char c)
+{
+    return (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+}
+
 /* Typographic apostrophes are one with "'" (after decomposition). */
 static inline utf8proc_int32_t fold_apostrophe(utf8proc_int32_t c)
 {
@@ -233,7 +239,7 @@ static int table_normalise(st_tokenizer *tk, const char *text, size_t len)
         }
         unsigned char c = s[i];
         if (c < 0x80) {
-            tk->ascii[o++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+            tk->ascii[o++] = ascii_fold(c);
             i++;
             continue;
         }
@@ -269,7 +275,7 @@ static int normalise(st_tokenizer *tk, const char *text, size_t len, stance_erro
         }
         for (size_t i = 0; i < len; i++) {
             unsigned char c = (unsigned char)text[i];
-            tk->ascii[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+            tk->ascii[i] = ascii_fold(c);
         }
         tk->ascii[len] = '\0';
         tk->norm = tk->ascii;
