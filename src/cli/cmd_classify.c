@@ -109,6 +109,19 @@ static int emit(ctx *c, const char *doc, const char *text, size_t base, const st
     return 0;
 }
 
+/* Print a classified chunk, or report why it could not be: one thread and
+ * many print through here alike. */
+static int print_chunk(ctx *c, const char *doc, int rc, const char *msg, const char *text,
+                       size_t base, const stance_result *r)
+{
+    if (rc) {
+        cli_error("classify", "%s: %s", doc, msg);
+        return cli_exit_code(rc);
+    }
+    c->invalid += r->invalid_utf8;
+    return emit(c, doc, text, base, r) ? EXIT_IO : EXIT_OK;
+}
+
 /* ---------------------------------------------------------------- -j N
  *
  * With more than one thread, the chunks of a file are classified by worker
@@ -272,15 +285,8 @@ static int pool_print(ctx *c, const char *doc, int wait, int all)
             continue;
         }
         pthread_mutex_unlock(&p->mu);
-        if (j->rc) {
-            cli_error("classify", "%s: %s", doc, j->msg);
-            status = cli_exit_code(j->rc);
-        } else {
-            c->invalid += j->invalid;
-            stance_result r = {j->n, j->sent, j->invalid};
-            if (emit(c, doc, j->text, j->base, &r))
-                status = EXIT_IO;
-        }
+        stance_result r = {j->n, j->sent, j->invalid};
+        status = print_chunk(c, doc, j->rc, j->msg, j->text, j->base, &r);
         pthread_mutex_lock(&p->mu);
         j->done = 0;
         p->head++;
@@ -309,7 +315,6 @@ static void pool_discard(pool *p)
         j->done = 0;
         p->head++;
     }
-    p->head = p->tail = p->next;
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -359,17 +364,12 @@ static int pool_chunk(ctx *c, const char *doc, const char *text, size_t len, siz
 static int classify_chunk(ctx *c, const char *doc, const char *text, size_t len, size_t base)
 {
     stance_error err = {0};
-    const stance_result *r;
+    const stance_result *r = NULL;
     /* this thread's session: for --text, and for files with one thread */
     int rc = c->s ? STANCE_OK : stance_session_new(c->m, &c->s, &err);
     if (!rc)
         rc = stance_classify(c->s, text, len, c->flags, &r, &err);
-    if (rc) {
-        cli_error("classify", "%s: %s", doc, err.msg);
-        return cli_exit_code(rc);
-    }
-    c->invalid += r->invalid_utf8;
-    return emit(c, doc, text, base, r) ? EXIT_IO : EXIT_OK;
+    return print_chunk(c, doc, rc, err.msg, text, base, rc ? NULL : r);
 }
 
 static void begin_doc(ctx *c)
