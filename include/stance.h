@@ -239,7 +239,7 @@ typedef struct stance_train_params {
     double gamma;              /* RBF only; 0 means 1/features */
     int balanced;              /* class weights n/(k*n_c); default 1 */
     int word_ngram_max;        /* 1..3, default 2 */
-    int char_ngram_min;        /* default 2; 0 disables character n-grams */
+    int char_ngram_min;        /* default 5; 0 disables character n-grams */
     int char_ngram_max;        /* default 5 */
     int hash_bits;             /* log2 of the bucket count, 16..24, default 22 */
     uint32_t hash_seed;        /* default 0x5eed */

@@ -36,7 +36,7 @@ static const char usage_text[] =
     "                         (default: cv up to 10000 sentences, holdout above)\n"
     "      --class-weight W   balanced (default) or none\n"
     "      --word-ngrams N    word n-grams up to N (1-3, default 2)\n"
-    "      --char-ngrams A-B  character n-grams from A to B code points (default 2-5),\n"
+    "      --char-ngrams A-B  character n-grams from A to B code points (default 5-5),\n"
     "                         or none\n"
     "      --hash-bits N      feature hash buckets 2^N (16-24, default 22)\n"
     "      --min-df N         drop features seen in fewer than N sentences (default 2)\n"

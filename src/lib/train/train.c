@@ -22,7 +22,7 @@ void stance_train_params_default(stance_train_params *p)
     p->gamma = 0;
     p->balanced = 1;
     p->word_ngram_max = 2;
-    p->char_ngram_min = 2;
+    p->char_ngram_min = 5;
     p->char_ngram_max = 5;
     p->hash_bits = 22;
     p->hash_seed = 0x5eed;
