@@ -306,8 +306,10 @@ static double sigmoid_predict(double f, double A, double B)
 {
     double fApB = f * A + B;
     /* the two forms avoid overflow of exp() on either side */
-    if (fApB >= 0)
-        return exp(-fApB) / (1.0 + exp(-fApB));
+    if (fApB >= 0) {
+        double e = exp(-fApB); /* once: exp() may set errno, so the compiler calls it twice */
+        return e / (1.0 + e);
+    }
     return 1.0 / (1 + exp(fApB));
 }
 
