@@ -134,6 +134,70 @@ static void test_abbreviations(void)
     CHECK_STR(seg("He met the Sr.\nThen he left.", 0), "He met the Sr.|Then he left.");
 }
 
+/* An ellipsis character ends a sentence where three full stops would. */
+static void test_ellipsis(void)
+{
+    CHECK_STR(seg("The talks collapsed\xe2\x80\xa6 The minister left.", 0),
+              "The talks collapsed\xe2\x80\xa6|The minister left.");
+    CHECK_STR(seg("He said: \"We will see\xe2\x80\xa6\" Then he left.", 0),
+              "He said: \"We will see\xe2\x80\xa6\"|Then he left.");
+    CHECK_STR(seg("We will see\xe2\x80\xa6 and then decide.", 0),
+              "We will see\xe2\x80\xa6 and then decide.");
+    CHECK_STR(seg("\xd0\x9c\xd1\x8b \xd0\xbf\xd0\xbe\xd0\xb4\xd0\xbe\xd0\xb6\xd0\xb4\xd1\x91\xd0\xbc"
+                  "\xe2\x80\xa6 \xd0\x9d\xd0\xbe \xd0\xbd\xd0\xb5\xd0\xb4\xd0\xbe\xd0\xbb\xd0\xb3\xd0\xbe.", 0),
+              "\xd0\x9c\xd1\x8b \xd0\xbf\xd0\xbe\xd0\xb4\xd0\xbe\xd0\xb6\xd0\xb4\xd1\x91\xd0\xbc\xe2\x80\xa6|"
+              "\xd0\x9d\xd0\xbe \xd0\xbd\xd0\xb5\xd0\xb4\xd0\xbe\xd0\xbb\xd0\xb3\xd0\xbe.");
+    /* other characters that start with the same byte change nothing */
+    CHECK_STR(seg("He said \xe2\x80\x9cno\xe2\x80\x9d and left. Then\xe2\x80\x94silence.", 0),
+              "He said \xe2\x80\x9cno\xe2\x80\x9d and left.|Then\xe2\x80\x94silence.");
+    /* whatever the text around it, U+2026 splits exactly as "..." does:
+     * random mixes of words, capitals, ellipses, dots, quotes, spaces and
+     * line breaks, segmented as written and with every U+2026 as "..." */
+    static const char *const piece[] = {
+        "word", "Word", "\xd0\x9d\xd0\xbe", "\xd0\xbd\xd0\xbe", "\xe2\x80\xa6", "\xe2\x80\xa6",
+        "...", ".", "?", "!", "\"", "\xe2\x80\x9d", ")", " ", " ", " ", "\n", "12", "Mr.", "U.S.",
+        "Sr.", "A.", ",", "\xc2\xa0", "\xe2\x80\x94"};
+    const size_t npiece = sizeof piece / sizeof *piece;
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    int same = 1;
+    for (int round = 0; round < 20000 && same; round++) {
+        char a[512], b[512];
+        size_t la = 0, lb = 0;
+        int parts = 1 + (int)((x >> 33) % 24);
+        for (int k = 0; k < parts; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            const char *pc = piece[(x >> 20) % npiece];
+            size_t n = strlen(pc);
+            memcpy(a + la, pc, n);
+            la += n;
+            const char *pb = strcmp(pc, "\xe2\x80\xa6") ? pc : "...";
+            memcpy(b + lb, pb, n);
+            lb += n;
+        }
+        const stance_result *ra, *rb;
+        stance_error err = {0};
+        size_t na = 0, sa[64][2];
+        if (stance_segment(S, a, la, 0, &ra, &err) != STANCE_OK) {
+            same = 0;
+            break;
+        }
+        for (size_t i = 0; i < ra->n && i < 64; i++)
+            sa[i][0] = ra->sentences[i].start, sa[i][1] = ra->sentences[i].end;
+        na = ra->n;
+        if (stance_segment(S, b, lb, 0, &rb, &err) != STANCE_OK || rb->n != na) {
+            fprintf(stderr, "ellipsis and dots split differently: \"%.*s\"\n", (int)la, a);
+            same = 0;
+            break;
+        }
+        for (size_t i = 0; i < na && i < 64; i++)
+            if (rb->sentences[i].start != sa[i][0] || rb->sentences[i].end != sa[i][1])
+                same = 0;
+        if (!same)
+            fprintf(stderr, "ellipsis and dots split differently: \"%.*s\"\n", (int)la, a);
+    }
+    CHECK(same);
+}
+
 static void test_lines(void)
 {
     /* one sentence per line works without punctuation */
@@ -175,6 +239,7 @@ int main(void)
     test_utf8();
     test_seed_article();
     test_abbreviations();
+    test_ellipsis();
     test_lines();
     test_offsets_with_repair();
     stance_session_free(S);

@@ -6,12 +6,21 @@
  * no suppressions that cover Spanish and Russian press abbreviations well
  * ("EE. UU.", "Sr.", "г.", "т.е."), so a small table of our own is applied on
  * top: a break right after one of those tokens is not a sentence end unless
- * a line break separates them. */
+ * a line break separates them.
+ *
+ * An ellipsis character (U+2026) is three full stops to the reader, but not
+ * to UAX #29, which gives it no sentence-break class: "The talks
+ * failed... The minister left" is two sentences to ICU and "The talks
+ * failed… The minister left" one.  ICU is given a copy of a document that
+ * has one, with each U+2026 written as "..." (the same three bytes, so every
+ * offset holds), and so treats both alike. */
 #include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <unicode/ubrk.h>
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
 #include <unicode/utext.h>
 
 struct st_segmenter {
@@ -19,6 +28,8 @@ struct st_segmenter {
     UText *ut;
     st_span *spans;
     size_t cap;
+    char *dots;       /* a document with its ellipses as "..." */
+    size_t dots_cap;
 };
 
 /* Abbreviations (with their final dot) that do not end a sentence, besides
@@ -122,8 +133,21 @@ static int opens_sentence(const char *text, size_t len, size_t b)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t w = b;
-    while (w < len && (s[w] >= 0x80 || (s[w] >= 'A' && s[w] <= 'Z') || (s[w] >= 'a' && s[w] <= 'z')))
-        w++;
+    /* the word: letters, by code point ("Но" ends before "…" or "—") */
+    while (w < len) {
+        if (s[w] < 0x80) {
+            if (!((s[w] >= 'A' && s[w] <= 'Z') || (s[w] >= 'a' && s[w] <= 'z')))
+                break;
+            w++;
+            continue;
+        }
+        UChar32 c;
+        int32_t i = 0, n8 = len - w < 4 ? (int32_t)(len - w) : 4;
+        U8_NEXT(s + w, i, n8, c);
+        if (c < 0 || !u_isalpha(c))
+            break;
+        w += (size_t)i;
+    }
     size_t n = w - b;
     if (n == 0)
         return 0;
@@ -219,6 +243,7 @@ void st_segmenter_free(st_segmenter *sg)
     if (sg->ut)
         utext_close(sg->ut);
     free(sg->spans);
+    free(sg->dots);
     free(sg);
 }
 
@@ -234,6 +259,46 @@ static int push(st_segmenter *sg, size_t *n, size_t start, size_t end)
     }
     sg->spans[(*n)++] = (st_span){start, end};
     return STANCE_OK;
+}
+
+#define ELLIPSIS "\xe2\x80\xa6"
+
+/* The first U+2026 in text, or NULL. */
+static const char *find_ellipsis(const char *text, size_t len)
+{
+    const char *p = text, *end = text + len;
+    while (end - p >= 3 && (p = memchr(p, 0xe2, (size_t)(end - p - 2))) != NULL) {
+        if (memcmp(p, ELLIPSIS, 3) == 0)
+            return p;
+        p++;
+    }
+    return NULL;
+}
+
+/* The text ICU reads: text itself, or a copy in sg->dots with every U+2026
+ * as "..."; NULL without memory. */
+static const char *text_for_icu(st_segmenter *sg, const char *text, size_t len)
+{
+    const char *e = find_ellipsis(text, len);
+    if (!e)
+        return text;
+    /* given back before a small document when a huge one grew it */
+    if (sg->dots_cap > ((size_t)1 << 20) && len < sg->dots_cap / 4) {
+        free(sg->dots);
+        sg->dots = NULL;
+        sg->dots_cap = 0;
+    }
+    if (len > sg->dots_cap) {
+        char *d = realloc(sg->dots, len);
+        if (!d)
+            return NULL;
+        sg->dots = d;
+        sg->dots_cap = len;
+    }
+    memcpy(sg->dots, text, len);
+    for (; e; e = find_ellipsis(e + 3, len - (size_t)(e + 3 - text)))
+        memcpy(sg->dots + (e - text), "...", 3);
+    return sg->dots;
 }
 
 int st_segment(st_segmenter *sg, const char *text, size_t len, int wrapped,
@@ -252,8 +317,11 @@ int st_segment(st_segmenter *sg, const char *text, size_t len, int wrapped,
         sg->spans = NULL;
         sg->cap = 0;
     }
+    const char *icu_text = text_for_icu(sg, text, len);
+    if (!icu_text)
+        return st_error(err, STANCE_ERR_NOMEM, "out of memory");
     UErrorCode st = U_ZERO_ERROR;
-    sg->ut = utext_openUTF8(sg->ut, text, (int64_t)len, &st);
+    sg->ut = utext_openUTF8(sg->ut, icu_text, (int64_t)len, &st);
     ubrk_setUText(sg->bi, sg->ut, &st);
     if (U_FAILURE(st))
         return st_error(err, STANCE_ERR_ICU, "ICU sentence segmentation: %s", u_errorName(st));
