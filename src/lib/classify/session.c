@@ -103,22 +103,12 @@ static void unwrap(char *t, size_t n)
 
 static int reserve_clean(stance_session *s, size_t need, int with_map)
 {
-    if (s->clean_cap > KEEP_BYTES && need < s->clean_cap / 4) {
-        free(s->clean);
-        s->clean = NULL;
-        s->clean_cap = 0;
-    }
+    if (st_scratch(&s->clean, &s->clean_cap, need, KEEP_BYTES))
+        return STANCE_ERR_NOMEM;
     if (s->map_cap > KEEP_BYTES && (!with_map || need < s->map_cap / 4)) {
         free(s->map);
         s->map = NULL;
         s->map_cap = 0;
-    }
-    if (need > s->clean_cap) {
-        char *c = realloc(s->clean, need);
-        if (!c)
-            return STANCE_ERR_NOMEM;
-        s->clean = c;
-        s->clean_cap = need;
     }
     if (with_map && need > s->map_cap) {
         uint32_t *mp = realloc(s->map, need * sizeof *mp);

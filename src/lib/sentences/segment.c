@@ -282,19 +282,8 @@ static const char *text_for_icu(st_segmenter *sg, const char *text, size_t len)
     const char *e = find_ellipsis(text, len);
     if (!e)
         return text;
-    /* given back before a small document when a huge one grew it */
-    if (sg->dots_cap > ((size_t)1 << 20) && len < sg->dots_cap / 4) {
-        free(sg->dots);
-        sg->dots = NULL;
-        sg->dots_cap = 0;
-    }
-    if (len > sg->dots_cap) {
-        char *d = realloc(sg->dots, len);
-        if (!d)
-            return NULL;
-        sg->dots = d;
-        sg->dots_cap = len;
-    }
+    if (st_scratch(&sg->dots, &sg->dots_cap, len, (size_t)1 << 20))
+        return NULL;
     memcpy(sg->dots, text, len);
     for (; e; e = find_ellipsis(e + 3, len - (size_t)(e + 3 - text)))
         memcpy(sg->dots + (e - text), "...", 3);

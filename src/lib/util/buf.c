@@ -58,6 +58,23 @@ void st_buf_free(st_buf *b)
     b->len = b->cap = 0;
 }
 
+int st_scratch(char **p, size_t *cap, size_t need, size_t keep)
+{
+    if (*cap > keep && need < *cap / 4) {
+        free(*p);
+        *p = NULL;
+        *cap = 0;
+    }
+    if (need > *cap) {
+        char *q = realloc(*p, need);
+        if (!q)
+            return STANCE_ERR_NOMEM;
+        *p = q;
+        *cap = need;
+    }
+    return STANCE_OK;
+}
+
 char *st_strndup(const char *s, size_t n)
 {
     if (!s)
