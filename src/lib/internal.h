@@ -48,7 +48,8 @@ STANCE_HIDDEN void st_buf_free(st_buf *b);
 /* A reusable scratch array of at least need bytes at *p (capacity *cap).
  * One that a huge input grew past keep bytes is freed first when need is
  * under a quarter of it, so a long-lived owner does not keep its peak.
- * STANCE_OK, or STANCE_ERR_NOMEM with *p and *cap unchanged. */
+ * STANCE_OK, or STANCE_ERR_NOMEM (*p and *cap then describe what is left:
+ * the old array, or none if it was the one freed). */
 STANCE_HIDDEN int st_scratch(char **p, size_t *cap, size_t need, size_t keep);
 /* A large table read at random: 2 MiB aligned and offered for transparent
  * huge pages (zeroed if zero); NULL when out of memory; free() frees it. */
