@@ -165,7 +165,10 @@ typedef struct stance_stream stance_stream;
  * bytes) is inflated member after member as it is read. */
 int stance_stream_open(const char *path, stance_stream **out, stance_error *err);
 
-/* Read up to n bytes into buf; *got is 0 at the end of the data.  A gzip
+/* Read up to n bytes into buf; *got is 0 at the end of the data.  A read
+ * gives what has arrived without waiting for more, so that a pipe that
+ * delivers slowly is read as it delivers: fewer than n bytes before the end
+ * are normal.  A gzip
  * member cut short, corrupt deflate data, or bytes after a member that are
  * not another member are STANCE_ERR_FORMAT naming the file and the byte; a
  * read error is STANCE_ERR_IO. */

@@ -1,10 +1,16 @@
 /* stream.c - read a file, or standard input, piece by piece, inflating gzip
  * member after member, and saying so when the data ends badly: a member cut
  * short, corrupt deflate data, or bytes after a member that are not another
- * one (zlib's own gzread ignores those in silence). */
+ * one (zlib's own gzread ignores those in silence).
+ *
+ * Reads are read(2) on the descriptor, not fread: a read hands back what has
+ * arrived, so that records coming slowly down a pipe (`tail -f feed.jsonl |
+ * stance score --jsonl`) are scored as they come, not when 256 KiB have
+ * gathered or the writer closes the pipe. */
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,7 +19,7 @@
 #define RAW_CHUNK (256u << 10)
 
 struct stance_stream {
-    FILE *f;
+    int fd;               /* -1: none */
     int is_stdin;
     char *name;
     unsigned char *raw;   /* compressed input */
@@ -28,6 +34,17 @@ struct stance_stream {
     stance_error pending_err;
 };
 
+/* Read what has arrived, up to n bytes: their count, 0 at the end, or -1
+ * (errno set). */
+static ssize_t read_some(int fd, void *buf, size_t n)
+{
+    ssize_t k;
+    do
+        k = read(fd, buf, n > ((size_t)1 << 30) ? (size_t)1 << 30 : n);
+    while (k < 0 && errno == EINTR);
+    return k;
+}
+
 /* Top up the raw buffer so that at least `want` bytes are available if the
  * file has them. */
 static int fill(stance_stream *s, size_t want, stance_error *err)
@@ -40,14 +57,13 @@ static int fill(stance_stream *s, size_t want, stance_error *err)
         s->raw_beg = 0;
     }
     while (s->raw_end < want && !s->raw_eof) {
-        size_t n = fread(s->raw + s->raw_end, 1, RAW_CHUNK - s->raw_end, s->f);
-        s->raw_end += n;
-        if (n == 0) {
-            if (ferror(s->f))
-                return st_error(err, STANCE_ERR_IO, "%s: read error: %s", s->name,
-                                strerror(errno));
+        ssize_t n = read_some(s->fd, s->raw + s->raw_end, RAW_CHUNK - s->raw_end);
+        if (n < 0)
+            return st_error(err, STANCE_ERR_IO, "%s: read error: %s", s->name,
+                            strerror(errno));
+        s->raw_end += (size_t)n;
+        if (n == 0)
             s->raw_eof = 1;
-        }
     }
     return STANCE_OK;
 }
@@ -58,6 +74,7 @@ int stance_stream_open(const char *path, stance_stream **out, stance_error *err)
     stance_stream *s = calloc(1, sizeof *s);
     if (!s)
         return st_error(err, STANCE_ERR_NOMEM, "%s: out of memory", path);
+    s->fd = -1;
     s->is_stdin = strcmp(path, "-") == 0;
     s->name = st_strdup(s->is_stdin ? "stdin" : path);
     s->raw = malloc(RAW_CHUNK);
@@ -65,15 +82,8 @@ int stance_stream_open(const char *path, stance_stream **out, stance_error *err)
         stance_stream_close(s);
         return st_error(err, STANCE_ERR_NOMEM, "%s: out of memory", path);
     }
-    if (s->is_stdin) {
-        int fd = dup(STDIN_FILENO);
-        s->f = fd < 0 ? NULL : fdopen(fd, "rb");
-        if (!s->f && fd >= 0)
-            close(fd);
-    } else {
-        s->f = fopen(path, "rb");
-    }
-    if (!s->f) {
+    s->fd = s->is_stdin ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
+    if (s->fd < 0) {
         int rc = st_error(err, STANCE_ERR_IO, "%s: %s", s->name, strerror(errno));
         stance_stream_close(s);
         return rc;
@@ -103,6 +113,9 @@ static int read_gzip(stance_stream *s, unsigned char *buf, size_t n, size_t *got
     size_t out = 0;
     *got = 0;
     while (out < n && !s->done) {
+        /* hand out what is inflated rather than wait for more input */
+        if (out > 0 && s->raw_beg == s->raw_end && !s->raw_eof)
+            break;
         if (!s->in_member) {
             /* between members: another member, zero padding, or the end */
             int rc;
@@ -199,30 +212,24 @@ int stance_stream_read(stance_stream *s, void *buf, size_t n, size_t *got, stanc
         *got = out;
         return STANCE_OK;
     }
+    /* what has arrived, without waiting for more: the bytes left in the
+     * raw buffer (read to recognise gzip), or one read straight into the
+     * caller's buffer */
     size_t out = 0;
-    unsigned char *b = buf;
-    while (out < n) {
-        if (s->raw_beg < s->raw_end) {
-            size_t k = s->raw_end - s->raw_beg < n - out ? s->raw_end - s->raw_beg : n - out;
-            memcpy(b + out, s->raw + s->raw_beg, k);
-            s->raw_beg += k;
-            s->consumed += k;
-            out += k;
-            continue;
-        }
-        if (s->raw_eof)
-            break;
-        /* large reads go straight to the caller's buffer */
-        size_t k = fread(b + out, 1, n - out, s->f);
-        s->consumed += k;
-        out += k;
-        if (k == 0) {
-            if (ferror(s->f))
-                return st_error(err, STANCE_ERR_IO, "%s: read error: %s", s->name,
-                                strerror(errno));
+    if (s->raw_beg < s->raw_end) {
+        out = s->raw_end - s->raw_beg < n ? s->raw_end - s->raw_beg : n;
+        memcpy(buf, s->raw + s->raw_beg, out);
+        s->raw_beg += out;
+        s->consumed += out;
+    } else if (!s->raw_eof) {
+        ssize_t k = read_some(s->fd, buf, n);
+        if (k < 0)
+            return st_error(err, STANCE_ERR_IO, "%s: read error: %s", s->name,
+                            strerror(errno));
+        s->consumed += (size_t)k;
+        out = (size_t)k;
+        if (k == 0)
             s->raw_eof = 1;
-        }
-        break;
     }
     if (out == 0 && s->raw_eof && s->raw_beg == s->raw_end)
         s->done = 1;
@@ -241,8 +248,8 @@ void stance_stream_close(stance_stream *s)
         return;
     if (s->gzip)
         inflateEnd(&s->z);
-    if (s->f)
-        fclose(s->f);
+    if (s->fd >= 0)
+        close(s->fd);
     free(s->raw);
     free(s->name);
     free(s);
