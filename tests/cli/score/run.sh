@@ -300,6 +300,21 @@ else
     echo "skip  memory: /usr/bin/time is not installed"
 fi
 
+# ------------------------------------------------------- a slow trickle
+# Records that come slowly still come out before the input ends: the writer
+# is not woken for every record, but its naps bring each finished one out
+# (and flush it) within a fraction of a second.
+{
+    printf '{"id":"t1","text":"%s"}\n' "$S1"
+    sleep 3
+    printf '{"id":"t2","text":"%s"}\n' "$S2"
+} | score --jsonl -j 2 - > trickle &
+trickle_pid=$!
+sleep 1.5
+same "trickle: the first record is out while the input is still open" "$(ids < trickle)" '"t1"'
+wait "$trickle_pid"
+same "trickle: both records in the end" "$(ids < trickle | tr '\n' ' ')" '"t1" "t2" '
+
 # -------------------------------------------------------------- usage
 score --format xml d > /dev/null 2>&1
 same "usage: bad --format is exit 2" "$?" 2
