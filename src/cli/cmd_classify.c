@@ -41,6 +41,7 @@ typedef struct ctx {
     size_t invalid;       /* invalid UTF-8 sequences in the document */
     int streaming;        /* text: header out, lines go straight to stdout */
     struct pool *pool;    /* -j N > 1: chunks classified by worker threads */
+    int interactive;      /* standard input is a terminal: answer line by line */
 } ctx;
 
 /* Append the sentences of one chunk of a document: offsets are shifted by
@@ -404,9 +405,12 @@ static int one(ctx *c, const char *doc, const char *text, size_t len)
 static int chunk(void *arg, const char *doc, const char *text, size_t len, size_t base)
 {
     ctx *c = arg;
-    if (c->pool)
+    if (c->pool && !c->interactive)
         return pool_chunk(c, doc, text, len, base);
-    return classify_chunk(c, doc, text, len, base);
+    int rc = classify_chunk(c, doc, text, len, base);
+    if (c->interactive && fflush(stdout) != 0 && rc == EXIT_OK)
+        rc = EXIT_IO;
+    return rc;
 }
 
 /* Classify a file or standard input chunk by chunk (cli_stream_chunks). */
@@ -414,6 +418,15 @@ static int stream_file(ctx *c, const char *path, size_t max_line)
 {
     const char *doc = strcmp(path, "-") == 0 ? "stdin" : path;
     begin_doc(c);
+    /* someone typing at a terminal gets each line's answer when it is
+     * typed: classified here, not queued for a thread behind the next
+     * line, and in the text format under a header without a count */
+    c->interactive = strcmp(path, "-") == 0 && isatty(STDIN_FILENO);
+    if (c->interactive && c->format == FMT_TEXT) {
+        if (printf("== %s\n", doc) < 0)
+            return EXIT_IO;
+        c->streaming = 1;
+    }
     int status = cli_stream_chunks("classify", path, (c->flags & STANCE_WRAPPED) != 0, max_line,
                                    chunk, c);
     if (c->pool) {
