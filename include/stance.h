@@ -174,6 +174,12 @@ int stance_stream_open(const char *path, stance_stream **out, stance_error *err)
  * read error is STANCE_ERR_IO. */
 int stance_stream_read(stance_stream *s, void *buf, size_t n, size_t *got, stance_error *err);
 
+/* Wait up to timeout_ms for something to read: 1 when a read would not
+ * wait (data has arrived or is buffered, the input has ended, or an error
+ * waits to be reported), 0 when nothing came in time.  For callers that
+ * want to act on what they have while the input pauses. */
+int stance_stream_ready(stance_stream *s, int timeout_ms);
+
 /* Bytes taken from the file so far (compressed bytes for gzip). */
 uint64_t stance_stream_offset(const stance_stream *s);
 

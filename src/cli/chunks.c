@@ -61,7 +61,7 @@ static size_t cut_point(const char *buf, size_t n, int wrapped)
 }
 
 int cli_stream_chunks(const char *cmd, const char *path, int wrapped, size_t max_line,
-                      cli_chunk_fn fn, void *ctx)
+                      cli_chunk_fn fn, cli_idle_fn idle, void *ctx)
 {
     enum { CHUNK = 1 << 20 };
     const char *doc = strcmp(path, "-") == 0 ? "stdin" : path;
@@ -88,6 +88,8 @@ int cli_stream_chunks(const char *cmd, const char *path, int wrapped, size_t max
             buf = p;
             cap = ncap;
         }
+        if (idle && !stance_stream_ready(in, CLI_IDLE_MS) && (status = idle(ctx, doc)))
+            goto done;
         size_t got = 0;
         if ((rc = stance_stream_read(in, buf + len, CHUNK, &got, &err))) {
             cli_error(cmd, "%s", err.msg);

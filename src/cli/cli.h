@@ -45,8 +45,15 @@ char **cli_input_paths(int argc, char **argv, int first, int other_inputs, int *
  * it.  Returns an exit status. */
 typedef int (*cli_chunk_fn)(void *ctx, const char *doc, const char *text, size_t len,
                             size_t base);
+/* When the input pauses (nothing to read for CLI_IDLE_MS), idle (if not
+ * NULL) is called before the read that waits, with every complete line so
+ * far handed to fn: the place to print what is done and flush, so that
+ * input that comes slowly (a terminal, tail -f) is answered as it comes.
+ * It returns an exit status too. */
+typedef int (*cli_idle_fn)(void *ctx, const char *doc);
+#define CLI_IDLE_MS 50
 int cli_stream_chunks(const char *cmd, const char *path, int wrapped, size_t max_line,
-                      cli_chunk_fn fn, void *ctx);
+                      cli_chunk_fn fn, cli_idle_fn idle, void *ctx);
 
 /* Flush stdout and report a write error (closed pipe, full disk). */
 int cli_finish_stdout(const char *cmd);

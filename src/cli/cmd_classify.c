@@ -41,7 +41,6 @@ typedef struct ctx {
     size_t invalid;       /* invalid UTF-8 sequences in the document */
     int streaming;        /* text: header out, lines go straight to stdout */
     struct pool *pool;    /* -j N > 1: chunks classified by worker threads */
-    int interactive;      /* standard input is a terminal: answer line by line */
 } ctx;
 
 /* Append the sentences of one chunk of a document: offsets are shifted by
@@ -405,12 +404,30 @@ static int one(ctx *c, const char *doc, const char *text, size_t len)
 static int chunk(void *arg, const char *doc, const char *text, size_t len, size_t base)
 {
     ctx *c = arg;
-    if (c->pool && !c->interactive)
+    if (c->pool)
         return pool_chunk(c, doc, text, len, base);
-    int rc = classify_chunk(c, doc, text, len, base);
-    if (c->interactive && fflush(stdout) != 0 && rc == EXIT_OK)
-        rc = EXIT_IO;
-    return rc;
+    return classify_chunk(c, doc, text, len, base);
+}
+
+/* The input pauses (a terminal, tail -f): everything read so far is
+ * classified and printed now, the text format's header without its count
+ * (as past 1 MiB), and flushed. */
+static int idle(void *arg, const char *doc)
+{
+    ctx *c = arg;
+    if (c->pool) {
+        int status = c->pool->failed ? EXIT_OK : pool_print(c, doc, 0, 1);
+        if (status)
+            return status;
+    }
+    if (c->format == FMT_TEXT && !c->streaming) {
+        if (printf("== %s\n", doc) < 0 ||
+            (c->doc_out.len && fwrite(c->doc_out.data, 1, c->doc_out.len, stdout) != c->doc_out.len))
+            return EXIT_IO;
+        c->doc_out.len = 0;
+        c->streaming = 1;
+    }
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_IO;
 }
 
 /* Classify a file or standard input chunk by chunk (cli_stream_chunks). */
@@ -418,17 +435,8 @@ static int stream_file(ctx *c, const char *path, size_t max_line)
 {
     const char *doc = strcmp(path, "-") == 0 ? "stdin" : path;
     begin_doc(c);
-    /* someone typing at a terminal gets each line's answer when it is
-     * typed: classified here, not queued for a thread behind the next
-     * line, and in the text format under a header without a count */
-    c->interactive = strcmp(path, "-") == 0 && isatty(STDIN_FILENO);
-    if (c->interactive && c->format == FMT_TEXT) {
-        if (printf("== %s\n", doc) < 0)
-            return EXIT_IO;
-        c->streaming = 1;
-    }
     int status = cli_stream_chunks("classify", path, (c->flags & STANCE_WRAPPED) != 0, max_line,
-                                   chunk, c);
+                                   chunk, idle, c);
     if (c->pool) {
         /* the chunks read before the end (or a reading error) are printed
          * first, up to the first that failed; after a failure nothing

@@ -58,6 +58,14 @@ static int chunk(void *arg, const char *doc, const char *text, size_t len, size_
     return EXIT_OK;
 }
 
+/* The input pauses: what is printed so far goes out now. */
+static int idle(void *arg, const char *doc)
+{
+    (void)arg;
+    (void)doc;
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_IO;
+}
+
 int cmd_segment(int argc, char **argv)
 {
     static const struct option opts[] = {{"wrapped", no_argument, NULL, 'w'},
@@ -104,7 +112,7 @@ int cmd_segment(int argc, char **argv)
         c.index = 0;
         c.invalid = 0;
         int x = cli_stream_chunks("segment", paths[i], (flags & STANCE_WRAPPED) != 0,
-                                  (size_t)max_bytes, chunk, &c);
+                                  (size_t)max_bytes, chunk, idle, &c);
         if (c.invalid)
             cli_error("segment", "%s: warning: %zu invalid UTF-8 sequence%s replaced by U+FFFD",
                       doc, c.invalid, c.invalid == 1 ? "" : "s");

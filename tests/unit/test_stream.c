@@ -56,6 +56,45 @@ static int slurp(const char *path, char *out, size_t cap, size_t *len, stance_er
     return rc;
 }
 
+/* A pipe that delivers slowly: reads give what has arrived, and
+ * stance_stream_ready tells a pause from data and from the end. */
+static void test_slow_pipe(void)
+{
+    int fds[2];
+    if (!CHECK(pipe(fds) == 0))
+        return;
+    int saved = dup(STDIN_FILENO);
+    dup2(fds[0], STDIN_FILENO);
+    close(fds[0]);
+    stance_error err = {0};
+    stance_stream *s = NULL;
+    char out[64];
+    size_t got = 0;
+    CHECK(write(fds[1], "ab", 2) == 2);
+    CHECK_INT(stance_stream_open("-", &s, &err), 0);
+    if (s) {
+        CHECK_INT(stance_stream_ready(s, 0), 1); /* read at open, not yet handed out */
+        CHECK_INT(stance_stream_read(s, out, sizeof out, &got, &err), 0);
+        CHECK_INT(got, 2);
+        CHECK_INT(stance_stream_ready(s, 20), 0); /* a pause */
+        CHECK(write(fds[1], "c\n", 2) == 2);
+        CHECK_INT(stance_stream_ready(s, 1000), 1);
+        /* what has arrived, without waiting for the rest of the buffer */
+        CHECK_INT(stance_stream_read(s, out, sizeof out, &got, &err), 0);
+        CHECK_INT(got, 2);
+        close(fds[1]);
+        fds[1] = -1;
+        CHECK_INT(stance_stream_ready(s, 1000), 1); /* the end is news too */
+        CHECK_INT(stance_stream_read(s, out, sizeof out, &got, &err), 0);
+        CHECK_INT(got, 0);
+        stance_stream_close(s);
+    }
+    if (fds[1] >= 0)
+        close(fds[1]);
+    dup2(saved, STDIN_FILENO);
+    close(saved);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -136,6 +175,8 @@ int main(void)
     CHECK_INT(stance_stream_open(out, &s, &err), STANCE_ERR_IO);
     CHECK(s == NULL && strstr(err.msg, "none"));
     stance_stream_close(NULL);
+
+    test_slow_pipe();
 
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

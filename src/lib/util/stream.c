@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -235,6 +236,17 @@ int stance_stream_read(stance_stream *s, void *buf, size_t n, size_t *got, stanc
         s->done = 1;
     *got = out;
     return STANCE_OK;
+}
+
+int stance_stream_ready(stance_stream *s, int timeout_ms)
+{
+    if (s->pending || s->done || s->raw_eof || s->raw_beg < s->raw_end)
+        return 1;
+    /* inflate stopped by a full output buffer may have more to give */
+    if (s->gzip && s->in_member && s->z.avail_out == 0)
+        return 1;
+    struct pollfd p = {s->fd, POLLIN, 0};
+    return poll(&p, 1, timeout_ms) != 0; /* ready, or an error the read reports */
 }
 
 uint64_t stance_stream_offset(const stance_stream *s)
