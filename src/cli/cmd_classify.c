@@ -43,6 +43,21 @@ typedef struct ctx {
     struct pool *pool;    /* -j N > 1: chunks classified by worker threads */
 } ctx;
 
+/* Text format: put the document's header out now, without the count of
+ * its sentences, then the lines held for it; from here on lines go straight
+ * out.  0, or -1 when stdout fails. */
+static int text_stream(ctx *c, const char *doc)
+{
+    cli_buf *b = &c->doc_out;
+    if (!c->streaming && printf("== %s\n", doc) < 0)
+        return -1;
+    c->streaming = 1;
+    if (b->len && fwrite(b->data, 1, b->len, stdout) != b->len)
+        return -1;
+    b->len = 0;
+    return 0;
+}
+
 /* Append the sentences of one chunk of a document: offsets are shifted by
  * `base`, the chunk's offset in the document, and numbering goes on from
  * c->index.  Text-format lines are held in c->doc_out until the document
@@ -98,14 +113,8 @@ static int emit(ctx *c, const char *doc, const char *text, size_t base, const st
     /* text lines wait for the header that counts them, but only up to a
      * point: past 1 MiB the header goes out without the count, and the
      * lines follow as they come, so memory stays bounded */
-    if (c->format == FMT_TEXT && (c->streaming || b->len > ((size_t)1 << 20))) {
-        if (!c->streaming && printf("== %s\n", doc) < 0)
-            return -1;
-        c->streaming = 1;
-        if (b->len && fwrite(b->data, 1, b->len, stdout) != b->len)
-            return -1;
-        b->len = 0;
-    }
+    if (c->format == FMT_TEXT && (c->streaming || b->len > ((size_t)1 << 20)))
+        return text_stream(c, doc);
     return 0;
 }
 
@@ -269,14 +278,15 @@ static pool *pool_new(const stance_model *m, unsigned flags, int nthreads)
 }
 
 /* Print the finished jobs at the head of the ring, in order; with wait,
- * wait for the head job first.  Stops at the first job that failed: its
- * error is reported and its status returned, as one thread would have. */
+ * wait for the head job first; with all, for every job.  Stops at the
+ * first job that failed: its error is reported and its status returned, as
+ * one thread would have; after that it prints nothing more. */
 static int pool_print(ctx *c, const char *doc, int wait, int all)
 {
     pool *p = c->pool;
     int status = EXIT_OK;
     pthread_mutex_lock(&p->mu);
-    while (p->head < p->tail) {
+    while (!p->failed && p->head < p->tail) {
         job *j = &p->jobs[p->head % p->njobs];
         if (!j->done) {
             if (!wait && !all)
@@ -416,17 +426,12 @@ static int idle(void *arg, const char *doc)
 {
     ctx *c = arg;
     if (c->pool) {
-        int status = c->pool->failed ? EXIT_OK : pool_print(c, doc, 0, 1);
+        int status = pool_print(c, doc, 0, 1);
         if (status)
             return status;
     }
-    if (c->format == FMT_TEXT && !c->streaming) {
-        if (printf("== %s\n", doc) < 0 ||
-            (c->doc_out.len && fwrite(c->doc_out.data, 1, c->doc_out.len, stdout) != c->doc_out.len))
-            return EXIT_IO;
-        c->doc_out.len = 0;
-        c->streaming = 1;
-    }
+    if (c->format == FMT_TEXT && text_stream(c, doc))
+        return EXIT_IO;
     return fflush(stdout) == 0 ? EXIT_OK : EXIT_IO;
 }
 
@@ -441,7 +446,7 @@ static int stream_file(ctx *c, const char *path, size_t max_line)
         /* the chunks read before the end (or a reading error) are printed
          * first, up to the first that failed; after a failure nothing
          * more is */
-        int p = c->pool->failed ? EXIT_OK : pool_print(c, doc, 0, 1);
+        int p = pool_print(c, doc, 0, 1);
         if (p && (status == EXIT_OK || p == EXIT_IO))
             status = p;
         pool_discard(c->pool);
