@@ -456,12 +456,18 @@ static int do_line(worker *w, slot *sl)
     return rc;
 }
 
-static int process(worker *w, slot *sl)
+/* A slot's result half, empty. */
+static void clear_result(slot *sl)
 {
     sl->out.len = 0;
     sl->failed = 0;
     sl->nsent = 0;
     sl->dominant = -1;
+}
+
+static int process(worker *w, slot *sl)
+{
+    clear_result(sl);
     switch (sl->kind) {
     case J_FILE: return do_file(w, sl);
     case J_LINE: return do_line(w, sl);
@@ -513,7 +519,7 @@ static void *worker_main(void *arg)
             if (!skip && !failed)
                 failed = process(w, sl);
             else
-                sl->out.len = 0, sl->failed = 0, sl->nsent = 0, sl->dominant = -1;
+                clear_result(sl); /* stopping: never written */
             held += sl->kind == J_LINE ? sl->len : 0;
             free(sl->data);
             sl->data = NULL;
