@@ -105,6 +105,27 @@ typedef struct feat_part {
     size_t total, nparts;
 } feat_part;
 
+/* Run fn on n parts of an array (part i at (char *)parts + i * size, n at
+ * most 64): part 0 on this thread, the others on threads of their own, and
+ * any whose thread cannot be started here after part 0, so that the work
+ * is done whatever the system allows. */
+static void run_parts(void *(*fn)(void *), void *parts, size_t size, int n)
+{
+    pthread_t tid[64];
+    char *at = parts;
+    int started = 1;
+    for (int t = 1; t < n && t < 64; t++) {
+        if (pthread_create(&tid[t], NULL, fn, at + (size_t)t * size) != 0)
+            break;
+        started++;
+    }
+    fn(at);
+    for (int t = started; t < n; t++)
+        fn(at + (size_t)t * size);
+    for (int t = 1; t < started; t++)
+        pthread_join(tid[t], NULL);
+}
+
 static void *feat_part_run(void *arg)
 {
     feat_part *pt = arg;
@@ -182,7 +203,6 @@ static int featurize(const stance_corpus *c, const st_feat_config *fc, int threa
     if ((size_t)threads > n / 256 + 1)
         threads = (int)(n / 256 + 1);
     feat_part part[64];
-    pthread_t tid[64];
     for (int t = 0; t < threads; t++) {
         memset(&part[t], 0, sizeof part[t]);
         part[t].c = c;
@@ -195,17 +215,7 @@ static int featurize(const stance_corpus *c, const st_feat_config *fc, int threa
     }
     part[0].progress = progress;
     part[0].pctx = pctx;
-    int started = 1;
-    for (int t = 1; t < threads; t++) {
-        if (pthread_create(&tid[t], NULL, feat_part_run, &part[t]) != 0)
-            break;
-        started++;
-    }
-    feat_part_run(&part[0]);
-    for (int t = started; t < threads; t++)
-        feat_part_run(&part[t]);
-    for (int t = 1; t < started; t++)
-        pthread_join(tid[t], NULL);
+    run_parts(feat_part_run, part, sizeof *part, threads);
     int rc = STANCE_OK;
     for (int t = 0; t < threads && !rc; t++)
         if (part[t].rc) {
@@ -564,7 +574,6 @@ static int build_csr(const counts *cn, const unsigned char *use, const st_feat_c
     if ((size_t)threads > n / 1024 + 1)
         threads = (int)(n / 1024 + 1);
     csr_part part[64];
-    pthread_t tid[64];
     uint64_t base = 0;
     for (int t = 0; t < threads; t++) {
         part[t] = (csr_part){cn, fc, v, rec, n * (size_t)t / (size_t)threads,
@@ -572,17 +581,7 @@ static int build_csr(const counts *cn, const unsigned char *use, const st_feat_c
         for (size_t r = part[t].r0; r < part[t].r1; r++)
             base += cn->start[rec[r] + 1] - cn->start[rec[r]];
     }
-    int started = 1;
-    for (int t = 1; t < threads; t++) {
-        if (pthread_create(&tid[t], NULL, csr_part_run, &part[t]) != 0)
-            break;
-        started++;
-    }
-    csr_part_run(&part[0]);
-    for (int t = started; t < threads; t++)
-        csr_part_run(&part[t]);
-    for (int t = 1; t < started; t++)
-        pthread_join(tid[t], NULL);
+    run_parts(csr_part_run, part, sizeof *part, threads);
     /* join the parts: each moves down to follow the one before */
     uint64_t o = part[0].used;
     size_t novf = part[0].novf;
