@@ -57,6 +57,14 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libstance.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libstance.a $(LIBS)
 
+# The CLI's record formatting is tested on its own object: the CLI uses the
+# library only through its public API, so its helpers are not in the library.
+$(BUILD)/tests/test_output: tests/unit/test_output.c tests/unit/unit.h $(BUILD)/src/cli/output.o \
+                            $(BUILD)/libstance.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Isrc/cli $(WARN) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/src/cli/output.o \
+	    $(BUILD)/libstance.a $(LIBS)
+
 demo: all
 	./stance classify --probs corpus/seed/article.txt
 

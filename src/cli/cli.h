@@ -83,6 +83,8 @@ int cli_buf_printf(cli_buf *b, const char *fmt, ...) __attribute__((format(print
 int cli_buf_put(cli_buf *b, const char *s, size_t n);
 /* v in decimal, as printf's %zu would write it */
 int cli_buf_uint(cli_buf *b, size_t v);
+/* printf("%.*f", prec, x), byte for byte, and fast for 0 <= x <= 1. */
+int cli_buf_fixed(cli_buf *b, double x, int prec);
 int cli_buf_json(cli_buf *b, const char *s, size_t n); /* a JSON string */
 void cli_buf_free(cli_buf *b);
 

@@ -92,7 +92,10 @@ static int emit(ctx *c, const char *doc, const char *text, size_t base, const st
             cli_buf_put(b, label, strlen(label));
             if (c->probs)
                 for (int j = 0; j < k; j++)
-                    cli_buf_printf(b, "\t%.4f", s.probs[j]);
+                {
+                    cli_buf_put(b, "\t", 1);
+                    cli_buf_fixed(b, s.probs[j], 4);
+                }
             cli_buf_put(b, "\t", 1);
             cli_put_flat(b, t, tn);
             cli_buf_put(b, "\n", 1);
@@ -103,7 +106,13 @@ static int emit(ctx *c, const char *doc, const char *text, size_t base, const st
             if (c->probs) {
                 cli_buf_put(b, "     ", 5);
                 for (int j = 0; j < k; j++)
-                    cli_buf_printf(b, " %s=%.3f", stance_model_label(c->m, j), s.probs[j]);
+                {
+                    const char *l = stance_model_label(c->m, j);
+                    cli_buf_put(b, " ", 1);
+                    cli_buf_put(b, l, strlen(l));
+                    cli_buf_put(b, "=", 1);
+                    cli_buf_fixed(b, s.probs[j], 3);
+                }
                 cli_buf_put(b, "\n", 1);
             }
         }

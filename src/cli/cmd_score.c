@@ -290,16 +290,23 @@ static int emit_score(worker *w, slot *sl, const char *text, const stance_result
 
     if (r->o->format == FMT_TSV) {
         rc |= cli_put_flat(b, w->idt.data, w->idt.len);
-        rc |= cli_buf_printf(b, "\t%zu\t", res->n);
+        rc |= cli_buf_put(b, "\t", 1);
+        rc |= cli_buf_uint(b, res->n);
+        rc |= cli_buf_put(b, "\t", 1);
         if (sl->dominant >= 0) {
             const char *l = stance_model_label(r->m, sl->dominant);
             rc |= cli_put_flat(b, l, strlen(l));
         }
-        rc |= cli_buf_printf(b, "\t%.6f", share);
-        for (int j = 0; j < k; j++)
-            rc |= cli_buf_printf(b, "\t%ld", sl->counts[j]);
-        for (int j = 0; j < k; j++)
-            rc |= cli_buf_printf(b, "\t%.6f", w->psum[j] / n);
+        rc |= cli_buf_put(b, "\t", 1);
+        rc |= cli_buf_fixed(b, share, 6);
+        for (int j = 0; j < k; j++) {
+            rc |= cli_buf_put(b, "\t", 1);
+            rc |= cli_buf_uint(b, (size_t)sl->counts[j]);
+        }
+        for (int j = 0; j < k; j++) {
+            rc |= cli_buf_put(b, "\t", 1);
+            rc |= cli_buf_fixed(b, w->psum[j] / n, 6);
+        }
         rc |= cli_buf_put(b, "\t\n", 2);
         return rc;
     }
@@ -310,21 +317,25 @@ static int emit_score(worker *w, slot *sl, const char *text, const stance_result
         if (j)
             rc |= cli_buf_put(b, ",", 1);
         rc |= cli_buf_put(b, r->label_json[j].data, r->label_json[j].len);
-        rc |= cli_buf_printf(b, ":%ld", sl->counts[j]);
+        rc |= cli_buf_put(b, ":", 1);
+        rc |= cli_buf_uint(b, (size_t)sl->counts[j]);
     }
     rc |= cli_buf_put(b, "},\"mean_probs\":{", 16);
     for (int j = 0; j < k; j++) {
         if (j)
             rc |= cli_buf_put(b, ",", 1);
         rc |= cli_buf_put(b, r->label_json[j].data, r->label_json[j].len);
-        rc |= cli_buf_printf(b, ":%.6f", w->psum[j] / n);
+        rc |= cli_buf_put(b, ":", 1);
+        rc |= cli_buf_fixed(b, w->psum[j] / n, 6);
     }
     rc |= cli_buf_put(b, "},\"dominant\":", 13);
     if (sl->dominant >= 0)
         rc |= cli_buf_put(b, r->label_json[sl->dominant].data, r->label_json[sl->dominant].len);
     else
         rc |= cli_buf_put(b, "null", 4);
-    rc |= cli_buf_printf(b, ",\"share\":%.6f,\"model\":\"%s\"", share, r->model_id);
+    rc |= cli_buf_put(b, ",\"share\":", 9);
+    rc |= cli_buf_fixed(b, share, 6);
+    rc |= cli_buf_printf(b, ",\"model\":\"%s\"", r->model_id);
     if (res->invalid_utf8)
         rc |= cli_buf_printf(b, ",\"invalid_utf8\":%zu", res->invalid_utf8);
     if (r->o->sentences) {

@@ -1,7 +1,9 @@
 /* output.c - record formatting shared by classify and score. */
 #include "cli.h"
 
+#include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +34,49 @@ int cli_buf_uint(cli_buf *b, size_t v)
         v /= 10;
     } while (v);
     return cli_buf_put(b, d + n, sizeof d - n);
+}
+
+/* Probabilities and shares are printed by the million: printf's general
+ * float conversion was a tenth of classify --probs.  Here x = man * 2^-shift
+ * is multiplied by 10^prec exactly (at most 83 bits) and rounded as printf
+ * rounds in the default mode: to the nearest, a tie to the even neighbour,
+ * judged on the exact binary value.  Only 0 <= x <= 1 takes this path. */
+int cli_buf_fixed(cli_buf *b, double x, int prec)
+{
+    static const uint32_t pow10[] = {1,      10,      100,      1000,      10000,
+                                     100000, 1000000, 10000000, 100000000, 1000000000};
+    if (!(x >= 0.0 && x <= 1.0) || signbit(x) || prec < 0 || prec > 9)
+        return cli_buf_printf(b, "%.*f", prec, x);
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    int ex = (int)(bits >> 52);
+    uint64_t man = bits & ((UINT64_C(1) << 52) - 1);
+    if (ex)
+        man |= UINT64_C(1) << 52;
+    else
+        ex = 1; /* subnormal */
+    const int shift = 1075 - ex; /* at least 52, as x <= 1 */
+    uint64_t q = 0;
+    if (shift < 84) { /* else x * 10^prec < 2^83 / 2^84: below one half */
+        unsigned __int128 v = (unsigned __int128)man * pow10[prec];
+        q = (uint64_t)(v >> shift);
+        unsigned __int128 rem = v & (((unsigned __int128)1 << shift) - 1);
+        unsigned __int128 half = (unsigned __int128)1 << (shift - 1);
+        q += rem > half || (rem == half && (q & 1));
+    }
+    char d[12];
+    size_t n = 0;
+    d[n++] = (char)('0' + q / pow10[prec]); /* 0 or 1 */
+    if (prec) {
+        uint32_t f = (uint32_t)(q % pow10[prec]);
+        d[n++] = '.';
+        for (int i = prec - 1; i >= 0; i--) {
+            d[n + (size_t)i] = (char)('0' + f % 10);
+            f /= 10;
+        }
+        n += (size_t)prec;
+    }
+    return cli_buf_put(b, d, n);
 }
 
 int cli_buf_printf(cli_buf *b, const char *fmt, ...)
@@ -144,7 +189,8 @@ int cli_sentence_json_text(cli_buf *b, const char *doc, size_t doc_len, size_t i
             if (k)
                 rc |= cli_buf_put(b, ",", 1);
             rc |= cli_buf_json(b, l, strlen(l));
-            rc |= cli_buf_printf(b, ":%.6f", s->probs[k]);
+            rc |= cli_buf_put(b, ":", 1);
+            rc |= cli_buf_fixed(b, s->probs[k], 6);
         }
         rc |= cli_buf_put(b, "}", 1);
     }

@@ -629,14 +629,6 @@ static void test_save_load(void)
 
 /* ------------------------------------------------------ broken models */
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15u;
-static uint64_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
 
 static void test_truncation(const unsigned char *good, size_t n)
 {
@@ -662,9 +654,11 @@ static void test_bit_flips(const unsigned char *good, size_t n, const unsigned c
      * would be silent corruption.  A stored payload has no such bits: the
      * CRC-32 catches every flip. */
     size_t pbits = (n - HDR) * 8, ignored = 0;
+    st_rng rng;
+    st_rng_seed(&rng, 0x9e3779b97f4a7c15u);
     size_t tries = pbits < 2000 ? pbits : 2000;
     for (size_t t = 0; t < tries; t++) {
-        size_t bit = HDR * 8 + (pbits <= 2000 ? t : (size_t)(rnd() % pbits));
+        size_t bit = HDR * 8 + (pbits <= 2000 ? t : (size_t)st_rng_below(&rng, pbits));
         b[bit / 8] ^= (unsigned char)(1u << (bit % 8));
         stance_model *m = NULL;
         stance_error e = {0};
