@@ -7,24 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The longest line of buf[0..n) (paragraph, with --wrapped). */
-static size_t longest_unit(const char *buf, size_t n, int wrapped)
+/* Where the first line of buf[0..n) longer than max starts (paragraph,
+ * with --wrapped), or n if there is none. */
+static size_t first_long_unit(const char *buf, size_t n, int wrapped, size_t max)
 {
-    size_t best = 0, start = 0;
+    size_t start = 0;
     if (!wrapped) {
         /* lines: from one line break to the next, found by memchr */
         const char *p = buf, *end = buf + n, *nl;
         while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-            if ((size_t)(nl - p) > best)
-                best = (size_t)(nl - p);
+            if ((size_t)(nl - p) > max)
+                return (size_t)(p - buf);
             p = nl + 1;
         }
-        return (size_t)(end - p) > best ? (size_t)(end - p) : best;
+        return (size_t)(end - p) > max ? (size_t)(p - buf) : n;
     }
     for (size_t i = 0; i <= n; i++) {
         if (i < n && buf[i] != '\n')
             continue;
-        if (wrapped && i < n) {
+        if (i < n) {
             /* a paragraph ends only at a blank line */
             size_t j = i + 1;
             while (j < n && (buf[j] == ' ' || buf[j] == '\t' || buf[j] == '\r'))
@@ -32,11 +33,23 @@ static size_t longest_unit(const char *buf, size_t n, int wrapped)
             if (j < n && buf[j] != '\n')
                 continue;
         }
-        if (i - start > best)
-            best = i - start;
+        if (i - start > max)
+            return start;
         start = i + 1;
     }
-    return best;
+    return n;
+}
+
+/* Line breaks in buf[0..n). */
+static size_t count_lines(const char *buf, size_t n)
+{
+    size_t k = 0;
+    const char *p = buf, *end = buf + n;
+    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        k++;
+        p++;
+    }
+    return k;
 }
 
 /* Where a chunk of buf[0..n) may end without cutting a sentence: after the
@@ -75,6 +88,7 @@ int cli_stream_chunks(const char *cmd, const char *path, int wrapped, size_t max
     }
     char *buf = NULL;
     size_t len = 0, cap = 0, base = 0;
+    size_t line = 1; /* the line number of buf[0] */
     int status = EXIT_OK, eof = 0;
     while (!eof) {
         if (cap - len < CHUNK) {
@@ -101,7 +115,8 @@ int cli_stream_chunks(const char *cmd, const char *path, int wrapped, size_t max
         size_t cut = eof ? len : cut_point(buf, len, wrapped);
         if (cut == 0) {
             if (len > max_line) {
-                cli_error(cmd, "%s: a %s of over %zu bytes (--max-bytes)", doc, unit, max_line);
+                cli_error(cmd, "%s:%zu: a %s of over %zu bytes (--max-bytes)", doc, line, unit,
+                          max_line);
                 status = EXIT_DATA;
                 goto done;
             }
@@ -109,19 +124,29 @@ int cli_stream_chunks(const char *cmd, const char *path, int wrapped, size_t max
         }
         if (cut < len / 2 && !eof && len < 2 * CHUNK)
             continue; /* read on: a larger chunk amortises the calls */
-        if (longest_unit(buf, cut, wrapped) > max_line) {
-            cli_error(cmd, "%s: a %s of over %zu bytes (--max-bytes)", doc, unit, max_line);
+        /* A line that is too long or holds a NUL byte stops the document
+         * where it starts: the lines before it are classified first. */
+        size_t bad = first_long_unit(buf, cut, wrapped, max_line);
+        const char *nul = memchr(buf, '\0', bad < cut ? bad : cut);
+        if (nul)
+            bad = cut_point(buf, (size_t)(nul - buf), wrapped);
+        if (bad < cut) {
+            if (bad && (status = fn(ctx, doc, buf, bad, base)))
+                goto done;
+            size_t at = line + count_lines(buf, bad);
+            if (nul)
+                cli_error(cmd, "%s:%zu: binary content (NUL byte at byte %zu)", doc,
+                          at + count_lines(buf + bad, (size_t)(nul - buf) - bad),
+                          base + (size_t)(nul - buf));
+            else
+                cli_error(cmd, "%s:%zu: a %s of over %zu bytes (--max-bytes)", doc, at, unit,
+                          max_line);
             status = EXIT_DATA;
             goto done;
         }
-        if (memchr(buf, '\0', cut)) {
-            size_t at = base + (size_t)((char *)memchr(buf, '\0', cut) - buf);
-            cli_error(cmd, "%s: binary content (NUL byte at byte %zu)", doc, at);
-            status = EXIT_DATA;
+        if ((status = fn(ctx, doc, buf, cut, base)))
             goto done;
-        }
-        if (cut && (status = fn(ctx, doc, buf, cut, base)))
-            goto done;
+        line += count_lines(buf, cut);
         memmove(buf, buf + cut, len - cut);
         len -= cut;
         base += cut;

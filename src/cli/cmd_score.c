@@ -387,13 +387,13 @@ static int do_file(worker *w, slot *sl)
     sl->raw = strcmp(sl->name, "-") != 0 && stat(sl->name, &st) == 0 ? (uint64_t)st.st_size
                                                                        : (uint64_t)len;
     if (rc) {
-        /* the library names "-" as such; say stdin like the id does */
-        if (strcmp(sl->name, "-") == 0 && strncmp(err.msg, "-: ", 3) == 0) {
-            char msg[sizeof err.msg + 8];
-            snprintf(msg, sizeof msg, "stdin: %s", err.msg + 3);
-            return emit_error(w, sl, msg, NULL, 0);
-        }
-        return emit_error(w, sl, err.msg, NULL, 0);
+        /* the library names "-" as such; say stdin like the id does, and
+         * name the option that sets a size limit */
+        const int stdin_name = strcmp(sl->name, "-") == 0 && strncmp(err.msg, "-: ", 3) == 0;
+        char msg[sizeof err.msg + 24];
+        snprintf(msg, sizeof msg, "%s%s%s", stdin_name ? "stdin: " : "",
+                 err.msg + (stdin_name ? 3 : 0), rc == STANCE_ERR_TOOBIG ? " (--max-bytes)" : "");
+        return emit_error(w, sl, msg, NULL, 0);
     }
     rc = score_text(w, sl, text, len, id, NULL, 0);
     free(text);

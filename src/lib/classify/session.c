@@ -150,8 +150,14 @@ static int prepare(stance_session *s, const char *text, size_t len, unsigned fla
         int has_nul = 0;
         size_t ninvalid = 0;
         clen = st_utf8_repair(text, len, s->clean, s->map, &ninvalid, &has_nul);
-        if (has_nul)
-            return st_error(err, STANCE_ERR_BINARY, "binary content (NUL byte)");
+        if (has_nul) {
+            const char *nul = memchr(text, '\0', len);
+            size_t line = 1;
+            for (const char *p = text; (p = memchr(p, '\n', (size_t)(nul - p))) != NULL; p++)
+                line++;
+            return st_error(err, STANCE_ERR_BINARY, "binary content (NUL byte on line %zu, byte %zu)",
+                            line, (size_t)(nul - text));
+        }
         if (wrapped)
             unwrap(s->clean, clen);
         s->res.invalid_utf8 = ninvalid;

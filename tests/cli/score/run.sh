@@ -211,11 +211,11 @@ check "bad: every document has its record, in order" \
 same "bad: last two records" "$(tail -2 got_ids | tr '\n' ' ')" '"baddir/x.txt" "d/a.txt" '
 reason() { grep -F "{\"id\":$1,\"error\":" out | grep -qF -- "$2"; }
 check "bad: unreadable file" reason "\"$UNREAD\"" "$UNREAD: "
-check "bad: NUL byte" reason '"nul.txt"' 'nul.txt: binary content'
+check "bad: NUL byte, its line and byte named" reason '"nul.txt"' 'nul.txt: binary content (NUL byte on line 1, byte 10)'
 check "bad: binary file" reason '"rnd.bin"' 'rnd.bin: binary content'
 check "bad: missing file" reason '"missing.txt"' 'missing.txt: No such file'
 check "bad: truncated gzip text" reason '"trunc.txt.gz"' 'trunc.txt.gz: truncated gzip'
-check "bad: over --max-bytes" reason '"big.txt"' 'big.txt: larger than the limit of 4096 bytes'
+check "bad: over --max-bytes, the option named" reason '"big.txt"' 'big.txt: larger than the limit of 4096 bytes (--max-bytes)'
 check "bad: invalid JSON names file and line" reason '"bad.jsonl:2"' 'bad.jsonl:2: invalid JSON: column'
 check "bad: missing text field" reason '"notext"' 'bad.jsonl:3: no \"text\" field'
 check "bad: text not a string" reason '"numtext"' 'bad.jsonl:4: field \"text\" is not a string'
