@@ -6,6 +6,8 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,6 +60,40 @@ static void progress(void *ctx, const char *what, long done, long total)
     if (done == total)
         fputc('\n', stderr);
     fflush(stderr);
+}
+
+/* A label that differs from another only in case, or that has a handful of
+ * sentences (under 10, and 20 times fewer than the largest label), is most
+ * likely a typo in an added corpus: it would silently become a class of its
+ * own. */
+static void warn_labels(const stance_corpus *c)
+{
+    enum { MAXL = 256 };
+    const char *label[MAXL];
+    size_t count[MAXL], nl = 0, most = 0;
+    for (size_t i = 0; i < stance_corpus_size(c); i++) {
+        const char *l = stance_corpus_label(c, i);
+        size_t j = 0;
+        while (j < nl && strcmp(label[j], l) != 0)
+            j++;
+        if (j == nl) {
+            if (nl == MAXL)
+                return; /* not a label set anyone types by hand */
+            label[nl] = l;
+            count[nl++] = 0;
+        }
+        if (++count[j] > most)
+            most = count[j];
+    }
+    for (size_t a = 0; a < nl; a++) {
+        for (size_t b = a + 1; b < nl; b++)
+            if (strcasecmp(label[a], label[b]) == 0)
+                cli_error("train", "warning: labels '%s' and '%s' differ only in case: they are "
+                                   "trained as two classes", label[a], label[b]);
+        if (count[a] < 10 && most >= 20 * count[a])
+            cli_error("train", "warning: label '%s' has only %zu sentence%s (the largest has %zu)",
+                      label[a], count[a], count[a] == 1 ? "" : "s", most);
+    }
 }
 
 int cmd_train(int argc, char **argv)
@@ -229,6 +265,16 @@ int cmd_train(int argc, char **argv)
             return EXIT_IO;
         }
     }
+    struct stat ost;
+    if (stat(output, &ost) == 0)
+        for (int i = optind; i < argc; i++) {
+            struct stat ist;
+            if (stat(argv[i], &ist) == 0 && ist.st_dev == ost.st_dev && ist.st_ino == ost.st_ino) {
+                cli_error("train", "-o %s is the corpus %s: refusing to overwrite it", output,
+                          argv[i]);
+                return EXIT_USAGE;
+            }
+        }
     show_progress = !quiet && isatty(STDERR_FILENO);
     stance_corpus *c = NULL;
     stance_model *m = NULL;
@@ -254,6 +300,8 @@ int cmd_train(int argc, char **argv)
         if (!quiet && !json)
             fputc('\n', stderr);
     }
+    if (!quiet)
+        warn_labels(c);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     rc = stance_train(c, &p, (const char *const *)(argv + optind), (size_t)(argc - optind),

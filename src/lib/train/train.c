@@ -699,11 +699,44 @@ done:
     return rc;
 }
 
+/* Every record must have the --group-by field.  The first one without it,
+ * in the order of the files, is named: in a TSV file that is the header,
+ * which lacks the column; in JSON Lines the record's own line. */
+static int check_group_field(const job *jb, const size_t *perm, size_t n,
+                             stance_error *err)
+{
+    size_t first = SIZE_MAX;
+    for (size_t i = 0; i < n; i++)
+        if (perm[i] < first && !stance_corpus_field(jb->c, perm[i], jb->p->group_by))
+            first = perm[i];
+    if (first == SIZE_MAX)
+        return STANCE_OK;
+    const char *field = jb->p->group_by;
+    int f = st_corpus_source(jb->c, first);
+    if (f < 0)
+        return st_error(err, STANCE_ERR_FORMAT,
+                        "record %zu has no '%s' field to group cross-validation by", first + 1,
+                        field);
+    const char *name = st_corpus_file_name(jb->c, f);
+    size_t len = strlen(name);
+    int jsonl = (len >= 6 && strcmp(name + len - 6, ".jsonl") == 0) ||
+                (len >= 9 && strcmp(name + len - 9, ".jsonl.gz") == 0);
+    if (!jsonl)
+        return st_error(err, STANCE_ERR_FORMAT,
+                        "%s:1: the header has no '%s' column to group cross-validation by", name,
+                        field);
+    return st_error(err, STANCE_ERR_FORMAT, "%s:%zu: no '%s' field to group cross-validation by",
+                    name, st_corpus_line(jb->c, first), field);
+}
+
 /* Fold of each record: stratified round-robin over a seeded shuffle, or by
  * group, whole groups dealt to the currently smallest fold. */
+
 static int assign_folds(const job *jb, int k, int *fold, stance_error *err)
 {
     const size_t n = jb->cn.n;
+    if (!jb->p->group_by && n < (size_t)k)
+        return st_error(err, STANCE_ERR_ARG, "only %zu sentences for %d folds", n, k);
     st_rng rng;
     st_rng_seed(&rng, jb->p->seed * 0x2545F4914F6CDD1DULL + 7);
     size_t *perm = malloc((n ? n : 1) * sizeof *perm);
@@ -743,22 +776,11 @@ static int assign_folds(const job *jb, int k, int *fold, stance_error *err)
         rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
         goto done;
     }
+    if ((rc = check_group_field(jb, perm, n, err)) != STANCE_OK)
+        goto done;
     for (size_t i = 0; i < n; i++) {
         size_t e = perm[i];
         const char *g = stance_corpus_field(jb->c, e, jb->p->group_by);
-        if (!g) {
-            int f = st_corpus_source(jb->c, e);
-            if (f >= 0)
-                rc = st_error(err, STANCE_ERR_FORMAT,
-                              "%s:%zu: no '%s' field to group cross-validation by",
-                              st_corpus_file_name(jb->c, f), st_corpus_line(jb->c, e),
-                              jb->p->group_by);
-            else
-                rc = st_error(err, STANCE_ERR_FORMAT,
-                              "record %zu has no '%s' field to group cross-validation by", e + 1,
-                              jb->p->group_by);
-            goto done;
-        }
         /* the group's number, through an open-addressing table of names */
         uint64_t h = 1469598103934665603ULL;
         for (const unsigned char *c = (const unsigned char *)g; *c; c++)
