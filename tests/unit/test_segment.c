@@ -132,6 +132,20 @@ static void test_abbreviations(void)
     CHECK_STR(seg("He met the Sr.\xe2\x80\xa8Then he left.", 0), "He met the Sr.|Then he left.");
     /* an abbreviation at the end of a line still ends the sentence */
     CHECK_STR(seg("He met the Sr.\nThen he left.", 0), "He met the Sr.|Then he left.");
+    /* ranks; times of day go on before a weekday, a time zone or "X time",
+     * and end the sentence before anything else with a capital */
+    CHECK_STR(seg("The spokesman, Brig. Gen. Pat Ryder, declined to comment. Talks went on.", 0),
+              "The spokesman, Brig. Gen. Pat Ryder, declined to comment.|Talks went on.");
+    CHECK_STR(seg("Officials met at 9 a.m. Monday to discuss the plan. It failed.", 0),
+              "Officials met at 9 a.m. Monday to discuss the plan.|It failed.");
+    CHECK_STR(seg("Voting closes at 8 p.m. GMT on Sunday. Counting starts then.", 0),
+              "Voting closes at 8 p.m. GMT on Sunday.|Counting starts then.");
+    CHECK_STR(seg("The envoy lands at 10 a.m. Moscow time. He will go straight in.", 0),
+              "The envoy lands at 10 a.m. Moscow time.|He will go straight in.");
+    CHECK_STR(seg("The talks ended at 9 p.m. The minister left.", 0),
+              "The talks ended at 9 p.m.|The minister left.");
+    CHECK_STR(seg("They ended at 9 p.m. Moscow said nothing.", 0),
+              "They ended at 9 p.m.|Moscow said nothing.");
 }
 
 /* An ellipsis character ends a sentence where three full stops would. */
@@ -205,6 +219,14 @@ static void test_lines(void)
     /* --wrapped joins single line breaks, keeps paragraphs */
     CHECK_STR(seg("A long sentence\nwrapped here. Next one.\n\nNew paragraph", STANCE_WRAPPED),
               "A long sentence\nwrapped here.|Next one.|New paragraph");
+    /* ... but not before a list item, numbered or bulleted, which starts a
+     * sentence; a year at the start of a line is no list number */
+    CHECK_STR(seg("Intro.\n1. First item.\n2. Second item.\n12) Twelfth.", STANCE_WRAPPED),
+              "Intro.|1. First item.|2. Second item.|12) Twelfth.");
+    CHECK_STR(seg("The steps:\n- talks\n* calm\n\xe2\x80\xa2 trade ties that\ngo on", STANCE_WRAPPED),
+              "The steps:|- talks|* calm|\xe2\x80\xa2 trade ties that\ngo on");
+    CHECK_STR(seg("The accord was signed in\n2015. The ministry said so.", STANCE_WRAPPED),
+              "The accord was signed in\n2015.|The ministry said so.");
     CHECK_STR(seg("   \n\t\n  ", 0), "");
     CHECK_STR(seg("", 0), "");
     CHECK_STR(seg("  Padded.  ", 0), "Padded.");

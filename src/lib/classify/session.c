@@ -77,6 +77,19 @@ void stance_session_free(stance_session *s)
 /* For hard-wrapped text: a line break alone (white space around it, but no
  * second line break) becomes a space; blank lines still end paragraphs.  The
  * replacement keeps every byte offset. */
+/* Does a line start with a list mark: "1. ", "12) ", "- ", "* ", "• "? */
+static int list_mark(const char *t, size_t n)
+{
+    size_t d = 0;
+    while (d < n && d < 3 && t[d] >= '0' && t[d] <= '9')
+        d++;
+    if (d > 0 && d < 3 && d + 1 < n && (t[d] == '.' || t[d] == ')') && t[d + 1] == ' ')
+        return 1;
+    if (n >= 2 && (t[0] == '-' || t[0] == '*') && t[1] == ' ')
+        return 1;
+    return n >= 4 && memcmp(t, "\xe2\x80\xa2 ", 4) == 0;
+}
+
 static void unwrap(char *t, size_t n)
 {
     size_t i = 0;
@@ -88,7 +101,9 @@ static void unwrap(char *t, size_t n)
         size_t j = i, breaks = 0;
         while (j < n && (t[j] == ' ' || t[j] == '\t' || t[j] == '\r' || t[j] == '\n'))
             breaks += t[j++] == '\n';
-        if (breaks == 1 && i > 0 && j < n)
+        /* a single line break joins the lines, unless the next one is a
+         * list item */
+        if (breaks == 1 && i > 0 && j < n && !list_mark(t + j, n - j))
             for (size_t k = i; k < j; k++)
                 if (t[k] == '\n' || t[k] == '\r')
                     t[k] = ' ';

@@ -55,6 +55,7 @@ static const char *const abbreviations[] = {
     "Gen.", "Lt.", "Col.", "Sgt.", "Capt.", "Adm.", "Sen.", "Rep.", "Gov.", "Amb.", "Hon.",
     "Rev.", "approx.", "No.", "Nos.", "vs.", "Jan.", "Feb.", "Mar.", "Apr.", "Jun.", "Jul.",
     "Aug.", "Sep.", "Sept.", "Oct.", "Nov.", "Dec.", "Mt.", "St.", "Ft.", "Jr.", "Sr.", "Messrs.",
+    "Brig.", "Maj.", "Cmdr.", "Cpl.", "Pvt.", "Supt.", "Sens.", "Reps.", "Govs.", "Dept.",
     /* ICU has these, but only before an ordinary space; and the country
      * and bloc abbreviations that open so many diplomatic sentences */
     "Mr.", "Mrs.", "Ms.", "Prof.", "U.S.", "U.K.", "E.U.", "U.N.", "U.S.A.", "U.S.S.R.",
@@ -159,6 +160,30 @@ static int opens_sentence(const char *text, size_t len, size_t b)
     return 0;
 }
 
+/* Words after which "a.m." and "p.m." go on with the sentence: "at 9 a.m.
+ * Monday", "at 10 p.m. GMT".  Before any other capital the time ends it
+ * ("The talks ended at 9 p.m. The minister left."). */
+static const char *const after_time[] = {
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "GMT", "UTC",
+    "EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT", "ET", "CT", "PT", "CET", "CEST",
+    "BST", "MSK", "IST", "JST", "KST",
+};
+
+/* Does the word at b continue a time of day ("9 a.m. Monday", "9 a.m.
+ * Moscow time")? */
+static int continues_time(const char *text, size_t len, size_t b)
+{
+    size_t w = b;
+    while (w < len && ((text[w] >= 'A' && text[w] <= 'Z') || (text[w] >= 'a' && text[w] <= 'z')))
+        w++;
+    for (size_t i = 0; i < sizeof after_time / sizeof *after_time; i++)
+        if (strlen(after_time[i]) == w - b && memcmp(after_time[i], text + b, w - b) == 0)
+            return 1;
+    /* "Moscow time", "Beijing time" */
+    return w > b && w + 5 <= len && memcmp(text + w, " time", 5) == 0 &&
+           (w + 5 == len || !((text[w + 5] >= 'a' && text[w + 5] <= 'z')));
+}
+
 /* Does the candidate break at b follow one of our abbreviations on the same
  * line? */
 static int suppressed(const char *text, size_t len, size_t seg_start, size_t b)
@@ -206,6 +231,8 @@ static int suppressed(const char *text, size_t len, size_t seg_start, size_t b)
                 return 1;
         }
     }
+    if (n == 4 && (s[t] == 'a' || s[t] == 'p') && memcmp(text + t + 1, ".m.", 3) == 0)
+        return continues_time(text, len, b);
     if (n > 16)
         return 0; /* longer than every entry */
     for (size_t i = 0; i < sizeof abbreviations / sizeof *abbreviations; i++) {
