@@ -1041,6 +1041,15 @@ static char **list_dir(const char *dir, size_t *count)
     return names;
 }
 
+/* The error record of a folder entry that is not read. */
+static int skip_error(run *r, const char *path, const char *why)
+{
+    char *msg = str_printf("%s: %s", path, why);
+    int rc = msg ? submit_error(r, path, msg) : -1;
+    free(msg);
+    return rc;
+}
+
 static int walk(run *r, lreader *lr, const char *dir)
 {
     size_t n = 0;
@@ -1062,12 +1071,23 @@ static int walk(run *r, lreader *lr, const char *dir)
             rc = msg ? submit_error(r, p, msg) : -1;
             free(msg);
         } else if (S_ISDIR(st.st_mode)) {
+            /* a link to a folder is not followed, where a loop could never
+             * end; it holds no document of its own, so it is a notice, not
+             * an error record */
             struct stat l;
             if (lstat(p, &l) == 0 && !S_ISLNK(l.st_mode))
                 rc = walk(r, lr, p);
-        } else if (S_ISREG(st.st_mode) &&
-                   (!r->o->glob || fnmatch(r->o->glob, names[i], 0) == 0))
-            rc = score_file(r, lr, p);
+            else
+                cli_error(CMD, "%s: a symbolic link to a folder, not followed (name it to score "
+                               "it)", p);
+        } else if (!r->o->glob || fnmatch(r->o->glob, names[i], 0) == 0) {
+            if (S_ISREG(st.st_mode))
+                rc = score_file(r, lr, p);
+            else
+                rc = skip_error(r, p, S_ISFIFO(st.st_mode)    ? "a named pipe, not a file"
+                                      : S_ISSOCK(st.st_mode) ? "a socket, not a file"
+                                                             : "a device, not a file");
+        }
         free(p);
     }
     for (size_t i = 0; i < n; i++)

@@ -63,6 +63,17 @@ rc=$?
 same "dir: exit 0" "$rc" 0
 same "dir: every file, sorted by name, links to folders skipped" "$(ids < out | tr '\n' ' ')" \
     '"d/.h/h.txt" "d/a.txt" "d/b/c.txt" "d/b.txt" "d/z/skip.md" '
+check "dir: a skipped link to a folder is named on stderr" \
+    grep -qx 'stance score: d/b/loop: a symbolic link to a folder, not followed (name it to score it)' err
+# a named pipe in a folder is no document that can be read: an error record
+mkdir p && echo "$S1" > p/a.txt && mkfifo p/f.txt
+score p > out 2> err
+rc=$?
+same "dir: a named pipe gives exit 1" "$rc" 1
+same "dir: a named pipe gets an error record in its place" "$(sed -n 2p out)" \
+    '{"id":"p/f.txt","error":"p/f.txt: a named pipe, not a file"}'
+score --glob 'a*' p > out 2> err
+same "dir: --glob passes over a named pipe it does not match" "$?$(nlines out)" 01
 score --glob '*.txt' d/ > out
 same "dir: --glob filters base names" "$(ids < out | tr '\n' ' ')" \
     '"d/.h/h.txt" "d/a.txt" "d/b/c.txt" "d/b.txt" '
