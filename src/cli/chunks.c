@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Where the first line of buf[0..n) longer than max starts (paragraph,
  * with --wrapped), or n if there is none. */
@@ -83,7 +84,10 @@ int cli_stream_chunks(const char *cmd, const char *path, int wrapped, size_t max
     stance_stream *in = NULL;
     int rc = stance_stream_open(path, &in, &err);
     if (rc) {
-        cli_error(cmd, "%s", err.msg);
+        /* "stance classify 'Moscow condemned the raid.'" names no file */
+        int sentence = strcmp(cmd, "classify") == 0 && strchr(path, ' ') != NULL &&
+                       access(path, F_OK) != 0;
+        cli_error(cmd, "%s%s", err.msg, sentence ? " (to pass text itself, use --text)" : "");
         return cli_exit_code(rc);
     }
     char *buf = NULL;
