@@ -191,6 +191,11 @@ void stance_stream_close(stance_stream *s);
  * Returns the output length; *ninvalid (may be NULL) counts replacements. */
 size_t stance_utf8_repair(const char *src, size_t len, char *dst, size_t *ninvalid);
 
+/* The offset of the first invalid UTF-8 sequence in s[0..len), or len if
+ * there is none: where stance_utf8_repair would first write U+FFFD.  NUL
+ * bytes are valid UTF-8 here. */
+size_t stance_utf8_valid_prefix(const char *s, size_t len);
+
 /* ---------------------------------------------------------------- corpus */
 
 typedef struct stance_corpus stance_corpus;

@@ -41,8 +41,7 @@ static size_t first_long_unit(const char *buf, size_t n, int wrapped, size_t max
     return n;
 }
 
-/* Line breaks in buf[0..n). */
-static size_t count_lines(const char *buf, size_t n)
+size_t cli_count_lines(const char *buf, size_t n)
 {
     size_t k = 0;
     const char *p = buf, *end = buf + n;
@@ -72,6 +71,12 @@ static size_t cut_point(const char *buf, size_t n, int wrapped)
             return i;
     }
     return 0;
+}
+
+size_t cli_first_invalid_line(const char *text, size_t len, size_t first_line)
+{
+    size_t at = stance_utf8_valid_prefix(text, len);
+    return at == len ? 0 : first_line + cli_count_lines(text, at);
 }
 
 int cli_stream_chunks(const char *cmd, const char *path, int wrapped, size_t max_line,
@@ -137,10 +142,10 @@ int cli_stream_chunks(const char *cmd, const char *path, int wrapped, size_t max
         if (bad < cut) {
             if (bad && (status = fn(ctx, doc, buf, bad, base)))
                 goto done;
-            size_t at = line + count_lines(buf, bad);
+            size_t at = line + cli_count_lines(buf, bad);
             if (nul)
                 cli_error(cmd, "%s:%zu: binary content (NUL byte at byte %zu)", doc,
-                          at + count_lines(buf + bad, (size_t)(nul - buf) - bad),
+                          at + cli_count_lines(buf + bad, (size_t)(nul - buf) - bad),
                           base + (size_t)(nul - buf));
             else
                 cli_error(cmd, "%s:%zu: a %s of over %zu bytes (--max-bytes)", doc, at, unit,
@@ -150,7 +155,7 @@ int cli_stream_chunks(const char *cmd, const char *path, int wrapped, size_t max
         }
         if ((status = fn(ctx, doc, buf, cut, base)))
             goto done;
-        line += count_lines(buf, cut);
+        line += cli_count_lines(buf, cut);
         memmove(buf, buf + cut, len - cut);
         len -= cut;
         base += cut;

@@ -52,6 +52,12 @@ typedef int (*cli_chunk_fn)(void *ctx, const char *doc, const char *text, size_t
  * It returns an exit status too. */
 typedef int (*cli_idle_fn)(void *ctx, const char *doc);
 #define CLI_IDLE_MS 50
+/* Line breaks in buf[0..n). */
+size_t cli_count_lines(const char *buf, size_t n);
+/* The line of text[0..len) that holds its first invalid UTF-8 sequence,
+ * counting from first_line; 0 if there is none. */
+size_t cli_first_invalid_line(const char *text, size_t len, size_t first_line);
+
 int cli_stream_chunks(const char *cmd, const char *path, int wrapped, size_t max_line,
                       cli_chunk_fn fn, cli_idle_fn idle, void *ctx);
 

@@ -39,6 +39,8 @@ typedef struct ctx {
     cli_buf doc_out;      /* text format: one document's lines */
     size_t index;         /* next sentence number in the document */
     size_t invalid;       /* invalid UTF-8 sequences in the document */
+    size_t line;          /* the line the next chunk printed starts on */
+    size_t invalid_line;  /* the line of the first of them, 0 before one */
     int streaming;        /* text: header out, lines go straight to stdout */
     struct pool *pool;    /* -j N > 1: chunks classified by worker threads */
 } ctx;
@@ -130,12 +132,15 @@ static int emit(ctx *c, const char *doc, const char *text, size_t base, const st
 /* Print a classified chunk, or report why it could not be: one thread and
  * many print through here alike. */
 static int print_chunk(ctx *c, const char *doc, int rc, const char *msg, const char *text,
-                       size_t base, const stance_result *r)
+                       size_t len, size_t base, const stance_result *r)
 {
     if (rc) {
         cli_error("classify", "%s: %s", doc, msg);
         return cli_exit_code(rc);
     }
+    if (r->invalid_utf8 && !c->invalid)
+        c->invalid_line = cli_first_invalid_line(text, len, c->line);
+    c->line += cli_count_lines(text, len);
     c->invalid += r->invalid_utf8;
     return emit(c, doc, text, base, r) ? EXIT_IO : EXIT_OK;
 }
@@ -305,7 +310,7 @@ static int pool_print(ctx *c, const char *doc, int wait, int all)
         }
         pthread_mutex_unlock(&p->mu);
         stance_result r = {j->n, j->sent, j->invalid};
-        status = print_chunk(c, doc, j->rc, j->msg, j->text, j->base, &r);
+        status = print_chunk(c, doc, j->rc, j->msg, j->text, j->len, j->base, &r);
         pthread_mutex_lock(&p->mu);
         j->done = 0;
         p->head++;
@@ -388,13 +393,15 @@ static int classify_chunk(ctx *c, const char *doc, const char *text, size_t len,
     int rc = c->s ? STANCE_OK : stance_session_new(c->m, &c->s, &err);
     if (!rc)
         rc = stance_classify(c->s, text, len, c->flags, &r, &err);
-    return print_chunk(c, doc, rc, err.msg, text, base, rc ? NULL : r);
+    return print_chunk(c, doc, rc, err.msg, text, len, base, rc ? NULL : r);
 }
 
 static void begin_doc(ctx *c)
 {
     c->index = 0;
     c->invalid = 0;
+    c->line = 1;
+    c->invalid_line = 0;
     c->doc_out.len = 0;
     c->streaming = 0;
 }
@@ -402,8 +409,9 @@ static void begin_doc(ctx *c)
 static int end_doc(ctx *c, const char *doc)
 {
     if (c->invalid)
-        cli_error("classify", "%s: warning: %zu invalid UTF-8 sequence%s replaced by U+FFFD", doc,
-                  c->invalid, c->invalid == 1 ? "" : "s");
+        cli_error("classify", "%s:%zu: warning: %zu invalid UTF-8 sequence%s replaced by U+FFFD "
+                              "(the first on this line)", doc, c->invalid_line, c->invalid,
+                  c->invalid == 1 ? "" : "s");
     if (c->format != FMT_TEXT || c->streaming)
         return EXIT_OK;
     if (printf("== %s: %zu sentence%s\n", doc, c->index, c->index == 1 ? "" : "s") < 0 ||

@@ -55,6 +55,36 @@ static void test_utf8(void)
     CHECK(st_utf8_valid("\xd0\x9c\xd0\x98\xd0\x94", 6));
     CHECK(!st_utf8_valid("\xf4\x90\x80\x80", 4)); /* above U+10FFFF */
     CHECK(!st_utf8_valid("a\0", 2));
+    /* where the first invalid sequence starts */
+    CHECK_INT(stance_utf8_valid_prefix("caf\xc3\xa9", 5), 5);
+    CHECK_INT(stance_utf8_valid_prefix("ab\xc3", 3), 2);          /* truncated tail */
+    CHECK_INT(stance_utf8_valid_prefix("a\0b\xff", 4), 3);        /* NUL is valid here */
+    CHECK_INT(stance_utf8_valid_prefix("\xed\xa0\x80", 3), 0);    /* a surrogate */
+    CHECK_INT(stance_utf8_valid_prefix("", 0), 0);
+    /* against the repair, on random bytes: the prefix repairs to itself
+     * with nothing replaced, and what follows starts with a replacement */
+    st_rng rng;
+    st_rng_seed(&rng, 7);
+    long agree = 0;
+    for (int t = 0; t < 20000; t++) {
+        char in[16], out[3 * 16 + 1];
+        size_t len = (size_t)st_rng_below(&rng, 17);
+        for (size_t i = 0; i < len; i++) {
+            uint64_t r = st_rng_next(&rng);
+            /* mostly ASCII and lead/continuation bytes of real letters */
+            in[i] = (char)(r % 4 == 0 ? 0x80 + (r >> 8) % 0x80 : r % 4 == 1 ? 0xC2 + (r >> 8) % 0x34
+                                                                            : 'a' + (r >> 8) % 26);
+        }
+        size_t p = stance_utf8_valid_prefix(in, len), nbad = 0;
+        size_t m = stance_utf8_repair(in, p, out, &nbad);
+        int ok = m == p && nbad == 0 && memcmp(in, out, p) == 0;
+        if (p < len) {
+            stance_utf8_repair(in + p, len - p, out, &nbad);
+            ok = ok && nbad >= 1 && memcmp(out, "\xef\xbf\xbd", 3) == 0;
+        }
+        agree += ok;
+    }
+    CHECK_INT(agree, 20000);
 }
 
 static void test_seed_article(void)

@@ -118,6 +118,19 @@ int st_utf8_valid(const char *str, size_t len)
     return 1;
 }
 
+size_t stance_utf8_valid_prefix(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0, bad;
+    while (i < len) {
+        size_t n = s[i] < 0x80 ? 1 : seq_len(s + i, len - i, &bad);
+        if (!n)
+            return i;
+        i += n;
+    }
+    return len;
+}
+
 size_t stance_utf8_repair(const char *src, size_t len, char *dst, size_t *ninvalid)
 {
     int has_nul;
