@@ -41,7 +41,8 @@ static size_t first_long_unit(const char *buf, size_t n, int wrapped, size_t max
     return n;
 }
 
-size_t cli_count_lines(const char *buf, size_t n)
+/* Line breaks in buf[0..n). */
+static size_t count_lines(const char *buf, size_t n)
 {
     size_t k = 0;
     const char *p = buf, *end = buf + n;
@@ -76,7 +77,13 @@ static size_t cut_point(const char *buf, size_t n, int wrapped)
 size_t cli_first_invalid_line(const char *text, size_t len, size_t first_line)
 {
     size_t at = stance_utf8_valid_prefix(text, len);
-    return at == len ? 0 : first_line + cli_count_lines(text, at);
+    return at == len ? 0 : first_line + count_lines(text, at);
+}
+
+void cli_warn_invalid_utf8(const char *cmd, const char *doc, size_t n, size_t line)
+{
+    cli_error(cmd, "%s:%zu: warning: %zu invalid UTF-8 sequence%s replaced by U+FFFD (the first "
+                   "on this line)", doc, line, n, n == 1 ? "" : "s");
 }
 
 int cli_stream_chunks(const char *cmd, const char *path, int wrapped, size_t max_line,
@@ -140,12 +147,12 @@ int cli_stream_chunks(const char *cmd, const char *path, int wrapped, size_t max
         if (nul)
             bad = cut_point(buf, (size_t)(nul - buf), wrapped);
         if (bad < cut) {
-            if (bad && (status = fn(ctx, doc, buf, bad, base)))
+            if (bad && (status = fn(ctx, doc, buf, bad, base, line)))
                 goto done;
-            size_t at = line + cli_count_lines(buf, bad);
+            size_t at = line + count_lines(buf, bad);
             if (nul)
                 cli_error(cmd, "%s:%zu: binary content (NUL byte at byte %zu)", doc,
-                          at + cli_count_lines(buf + bad, (size_t)(nul - buf) - bad),
+                          at + count_lines(buf + bad, (size_t)(nul - buf) - bad),
                           base + (size_t)(nul - buf));
             else
                 cli_error(cmd, "%s:%zu: a %s of over %zu bytes (--max-bytes)", doc, at, unit,
@@ -153,9 +160,9 @@ int cli_stream_chunks(const char *cmd, const char *path, int wrapped, size_t max
             status = EXIT_DATA;
             goto done;
         }
-        if ((status = fn(ctx, doc, buf, cut, base)))
+        if ((status = fn(ctx, doc, buf, cut, base, line)))
             goto done;
-        line += cli_count_lines(buf, cut);
+        line += count_lines(buf, cut);
         memmove(buf, buf + cut, len - cut);
         len -= cut;
         base += cut;

@@ -39,12 +39,13 @@ char **cli_input_paths(int argc, char **argv, int first, int other_inputs, int *
 
 /* Read path ("-": standard input; gzip inflated) as a stream of chunks that
  * end at line breaks, or at blank lines when wrapped, and call fn on each
- * with its offset `base` in the document; fn returns an exit status, and a
- * non-zero one stops the stream.  A line (paragraph) over max_line bytes, a
- * NUL byte, or a bad gzip stream is reported naming the document and ends
- * it.  Returns an exit status. */
+ * with its offset `base` in the document and the number of its first line;
+ * fn returns an exit status, and a non-zero one stops the stream.  A line
+ * (paragraph) over max_line bytes or a NUL byte is reported naming the
+ * document and the line, and ends it after the lines before it; so does a
+ * bad gzip stream.  Returns an exit status. */
 typedef int (*cli_chunk_fn)(void *ctx, const char *doc, const char *text, size_t len,
-                            size_t base);
+                            size_t base, size_t line);
 /* When the input pauses (nothing to read for CLI_IDLE_MS), idle (if not
  * NULL) is called before the read that waits, with every complete line so
  * far handed to fn: the place to print what is done and flush, so that
@@ -52,11 +53,11 @@ typedef int (*cli_chunk_fn)(void *ctx, const char *doc, const char *text, size_t
  * It returns an exit status too. */
 typedef int (*cli_idle_fn)(void *ctx, const char *doc);
 #define CLI_IDLE_MS 50
-/* Line breaks in buf[0..n). */
-size_t cli_count_lines(const char *buf, size_t n);
 /* The line of text[0..len) that holds its first invalid UTF-8 sequence,
  * counting from first_line; 0 if there is none. */
 size_t cli_first_invalid_line(const char *text, size_t len, size_t first_line);
+/* The warning for n invalid UTF-8 sequences in doc, the first on line. */
+void cli_warn_invalid_utf8(const char *cmd, const char *doc, size_t n, size_t line);
 
 int cli_stream_chunks(const char *cmd, const char *path, int wrapped, size_t max_line,
                       cli_chunk_fn fn, cli_idle_fn idle, void *ctx);

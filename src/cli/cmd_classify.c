@@ -39,8 +39,7 @@ typedef struct ctx {
     cli_buf doc_out;      /* text format: one document's lines */
     size_t index;         /* next sentence number in the document */
     size_t invalid;       /* invalid UTF-8 sequences in the document */
-    size_t line;          /* the line the next chunk printed starts on */
-    size_t invalid_line;  /* the line of the first of them, 0 before one */
+    size_t invalid_line;  /* the line of the first of them */
     int streaming;        /* text: header out, lines go straight to stdout */
     struct pool *pool;    /* -j N > 1: chunks classified by worker threads */
 } ctx;
@@ -93,8 +92,7 @@ static int emit(ctx *c, const char *doc, const char *text, size_t base, const st
             cli_buf_put(b, "\t", 1);
             cli_buf_put(b, label, strlen(label));
             if (c->probs)
-                for (int j = 0; j < k; j++)
-                {
+                for (int j = 0; j < k; j++) {
                     cli_buf_put(b, "\t", 1);
                     cli_buf_fixed(b, s.probs[j], 4);
                 }
@@ -107,8 +105,7 @@ static int emit(ctx *c, const char *doc, const char *text, size_t base, const st
             cli_buf_put(b, "\n", 1);
             if (c->probs) {
                 cli_buf_put(b, "     ", 5);
-                for (int j = 0; j < k; j++)
-                {
+                for (int j = 0; j < k; j++) {
                     const char *l = stance_model_label(c->m, j);
                     cli_buf_put(b, " ", 1);
                     cli_buf_put(b, l, strlen(l));
@@ -132,15 +129,14 @@ static int emit(ctx *c, const char *doc, const char *text, size_t base, const st
 /* Print a classified chunk, or report why it could not be: one thread and
  * many print through here alike. */
 static int print_chunk(ctx *c, const char *doc, int rc, const char *msg, const char *text,
-                       size_t len, size_t base, const stance_result *r)
+                       size_t len, size_t base, size_t line, const stance_result *r)
 {
     if (rc) {
         cli_error("classify", "%s: %s", doc, msg);
         return cli_exit_code(rc);
     }
     if (r->invalid_utf8 && !c->invalid)
-        c->invalid_line = cli_first_invalid_line(text, len, c->line);
-    c->line += cli_count_lines(text, len);
+        c->invalid_line = cli_first_invalid_line(text, len, line);
     c->invalid += r->invalid_utf8;
     return emit(c, doc, text, base, r) ? EXIT_IO : EXIT_OK;
 }
@@ -155,7 +151,7 @@ static int print_chunk(ctx *c, const char *doc, int rc, const char *msg, const c
 
 typedef struct job {
     char *text;
-    size_t len, cap, base;
+    size_t len, cap, base, line;
     stance_sentence *sent; /* a copy of the session's result */
     double *probs;
     size_t n, sent_cap;
@@ -310,7 +306,7 @@ static int pool_print(ctx *c, const char *doc, int wait, int all)
         }
         pthread_mutex_unlock(&p->mu);
         stance_result r = {j->n, j->sent, j->invalid};
-        status = print_chunk(c, doc, j->rc, j->msg, j->text, j->len, j->base, &r);
+        status = print_chunk(c, doc, j->rc, j->msg, j->text, j->len, j->base, j->line, &r);
         pthread_mutex_lock(&p->mu);
         j->done = 0;
         p->head++;
@@ -345,7 +341,8 @@ static void pool_discard(pool *p)
 /* The chunk callback with a pool: hand the chunk to a worker, printing
  * what is finished (and waiting for the oldest job when the ring is
  * full). */
-static int pool_chunk(ctx *c, const char *doc, const char *text, size_t len, size_t base)
+static int pool_chunk(ctx *c, const char *doc, const char *text, size_t len, size_t base,
+                      size_t line)
 {
     pool *p = c->pool;
     int status = pool_print(c, doc, p->tail - p->head == p->njobs, 0);
@@ -364,6 +361,7 @@ static int pool_chunk(ctx *c, const char *doc, const char *text, size_t len, siz
     memcpy(j->text, text, len);
     j->len = len;
     j->base = base;
+    j->line = line;
     j->n = 0;
     j->rc = 0;
     pthread_mutex_lock(&p->mu);
@@ -385,7 +383,8 @@ static int pool_chunk(ctx *c, const char *doc, const char *text, size_t len, siz
     return EXIT_OK;
 }
 
-static int classify_chunk(ctx *c, const char *doc, const char *text, size_t len, size_t base)
+static int classify_chunk(ctx *c, const char *doc, const char *text, size_t len, size_t base,
+                          size_t line)
 {
     stance_error err = {0};
     const stance_result *r = NULL;
@@ -393,15 +392,13 @@ static int classify_chunk(ctx *c, const char *doc, const char *text, size_t len,
     int rc = c->s ? STANCE_OK : stance_session_new(c->m, &c->s, &err);
     if (!rc)
         rc = stance_classify(c->s, text, len, c->flags, &r, &err);
-    return print_chunk(c, doc, rc, err.msg, text, len, base, rc ? NULL : r);
+    return print_chunk(c, doc, rc, err.msg, text, len, base, line, rc ? NULL : r);
 }
 
 static void begin_doc(ctx *c)
 {
     c->index = 0;
     c->invalid = 0;
-    c->line = 1;
-    c->invalid_line = 0;
     c->doc_out.len = 0;
     c->streaming = 0;
 }
@@ -409,9 +406,7 @@ static void begin_doc(ctx *c)
 static int end_doc(ctx *c, const char *doc)
 {
     if (c->invalid)
-        cli_error("classify", "%s:%zu: warning: %zu invalid UTF-8 sequence%s replaced by U+FFFD "
-                              "(the first on this line)", doc, c->invalid_line, c->invalid,
-                  c->invalid == 1 ? "" : "s");
+        cli_warn_invalid_utf8("classify", doc, c->invalid, c->invalid_line);
     if (c->format != FMT_TEXT || c->streaming)
         return EXIT_OK;
     if (printf("== %s: %zu sentence%s\n", doc, c->index, c->index == 1 ? "" : "s") < 0 ||
@@ -423,17 +418,18 @@ static int end_doc(ctx *c, const char *doc)
 static int one(ctx *c, const char *doc, const char *text, size_t len)
 {
     begin_doc(c);
-    int rc = classify_chunk(c, doc, text, len, 0);
+    int rc = classify_chunk(c, doc, text, len, 0, 1);
     int e = end_doc(c, doc);
     return rc ? rc : e;
 }
 
-static int chunk(void *arg, const char *doc, const char *text, size_t len, size_t base)
+static int chunk(void *arg, const char *doc, const char *text, size_t len, size_t base,
+                 size_t line)
 {
     ctx *c = arg;
     if (c->pool)
-        return pool_chunk(c, doc, text, len, base);
-    return classify_chunk(c, doc, text, len, base);
+        return pool_chunk(c, doc, text, len, base, line);
+    return classify_chunk(c, doc, text, len, base, line);
 }
 
 /* The input pauses (a terminal, tail -f): everything read so far is

@@ -21,12 +21,12 @@ typedef struct seg_ctx {
     unsigned flags;
     size_t index;    /* next sentence number in the document */
     size_t invalid;  /* invalid UTF-8 sequences in the document */
+    size_t invalid_line; /* the line of the first of them */
     cli_buf b;
-    size_t line;         /* the line the next chunk starts on */
-    size_t invalid_line; /* the line of the first invalid sequence, 0 before one */
 } seg_ctx;
 
-static int chunk(void *arg, const char *doc, const char *text, size_t len, size_t base)
+static int chunk(void *arg, const char *doc, const char *text, size_t len, size_t base,
+                 size_t line)
 {
     seg_ctx *c = arg;
     stance_error err = {0};
@@ -37,8 +37,7 @@ static int chunk(void *arg, const char *doc, const char *text, size_t len, size_
         return cli_exit_code(rc);
     }
     if (r->invalid_utf8 && !c->invalid)
-        c->invalid_line = cli_first_invalid_line(text, len, c->line);
-    c->line += cli_count_lines(text, len);
+        c->invalid_line = cli_first_invalid_line(text, len, line);
     c->invalid += r->invalid_utf8;
     cli_buf *b = &c->b;
     b->len = 0;
@@ -104,7 +103,7 @@ int cmd_segment(int argc, char **argv)
         }
     }
     stance_error err = {0};
-    seg_ctx c = {NULL, jsonl, flags, 0, 0, {0}, 1, 0};
+    seg_ctx c = {NULL, jsonl, flags, 0, 0, 0, {0}};
     int rc = stance_session_new(NULL, &c.s, &err);
     if (rc) {
         cli_error("segment", "%s", err.msg);
@@ -116,14 +115,10 @@ int cmd_segment(int argc, char **argv)
         const char *doc = strcmp(paths[i], "-") == 0 ? "stdin" : paths[i];
         c.index = 0;
         c.invalid = 0;
-        c.line = 1;
-        c.invalid_line = 0;
         int x = cli_stream_chunks("segment", paths[i], (flags & STANCE_WRAPPED) != 0,
                                   (size_t)max_bytes, chunk, idle, &c);
         if (c.invalid)
-            cli_error("segment", "%s:%zu: warning: %zu invalid UTF-8 sequence%s replaced by "
-                                 "U+FFFD (the first on this line)", doc, c.invalid_line, c.invalid,
-                      c.invalid == 1 ? "" : "s");
+            cli_warn_invalid_utf8("segment", doc, c.invalid, c.invalid_line);
         status = x > status ? x : status;
         if (x == EXIT_IO && ferror(stdout))
             break;
