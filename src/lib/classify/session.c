@@ -74,9 +74,6 @@ void stance_session_free(stance_session *s)
     free(s);
 }
 
-/* For hard-wrapped text: a line break alone (white space around it, but no
- * second line break) becomes a space; blank lines still end paragraphs.  The
- * replacement keeps every byte offset. */
 /* Does a line start with a list mark: "1. ", "12) ", "- ", "* ", "• "? */
 static int list_mark(const char *t, size_t n)
 {
@@ -90,6 +87,9 @@ static int list_mark(const char *t, size_t n)
     return n >= 4 && memcmp(t, "\xe2\x80\xa2 ", 4) == 0;
 }
 
+/* For hard-wrapped text: a line break alone (white space around it, but no
+ * second line break) becomes a space, unless a list item follows; blank
+ * lines still end paragraphs.  The replacement keeps every byte offset. */
 static void unwrap(char *t, size_t n)
 {
     size_t i = 0;
@@ -101,8 +101,6 @@ static void unwrap(char *t, size_t n)
         size_t j = i, breaks = 0;
         while (j < n && (t[j] == ' ' || t[j] == '\t' || t[j] == '\r' || t[j] == '\n'))
             breaks += t[j++] == '\n';
-        /* a single line break joins the lines, unless the next one is a
-         * list item */
         if (breaks == 1 && i > 0 && j < n && !list_mark(t + j, n - j))
             for (size_t k = i; k < j; k++)
                 if (t[k] == '\n' || t[k] == '\r')

@@ -983,6 +983,11 @@ static int ends_with(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
+int st_corpus_is_jsonl(const char *name)
+{
+    return ends_with(name, ".jsonl") || ends_with(name, ".jsonl.gz");
+}
+
 /* Parse buf (len bytes, buf[len] writable) as file `name`, taking ownership
  * of buf whatever happens. */
 static int add_owned(stance_corpus *c, const char *name, char *buf, size_t len,
@@ -1002,7 +1007,7 @@ static int add_owned(stance_corpus *c, const char *name, char *buf, size_t len,
         return st_error(err, STANCE_ERR_NOMEM, "%s: out of memory", name);
     }
     reader rd = {c, name, buf, len, 0, 0, (int32_t)c->nfiles, err};
-    rc = ends_with(name, ".jsonl") || ends_with(name, ".jsonl.gz") ? parse_jsonl(&rd)
+    rc = st_corpus_is_jsonl(name) ? parse_jsonl(&rd)
                                                                     : parse_tsv(&rd);
     if (!rc && reserve_dedup(c, c->n - base))
         rc = st_error(err, STANCE_ERR_NOMEM, "%s: out of memory", name);

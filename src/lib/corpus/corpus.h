@@ -30,6 +30,8 @@ STANCE_HIDDEN int st_corpus_nfiles(const stance_corpus *c);
 /* The name the file was added under (the path, or the name given to
  * st_corpus_add_buffer). */
 STANCE_HIDDEN const char *st_corpus_file_name(const stance_corpus *c, int f);
+/* Is a corpus of this name read as JSON Lines (.jsonl, .jsonl.gz)? */
+STANCE_HIDDEN int st_corpus_is_jsonl(const char *name);
 
 /* Lower-case hex SHA-256 (64 digits) of the file's bytes as read from disk:
  * of the compressed bytes for a gzip file.  For standard input ("-") and for

@@ -702,26 +702,21 @@ done:
 /* Every record must have the --group-by field.  The first one without it,
  * in the order of the files, is named: in a TSV file that is the header,
  * which lacks the column; in JSON Lines the record's own line. */
-static int check_group_field(const job *jb, const size_t *perm, size_t n,
-                             stance_error *err)
+static int check_group_field(const job *jb, size_t n, stance_error *err)
 {
-    size_t first = SIZE_MAX;
-    for (size_t i = 0; i < n; i++)
-        if (perm[i] < first && !stance_corpus_field(jb->c, perm[i], jb->p->group_by))
-            first = perm[i];
-    if (first == SIZE_MAX)
-        return STANCE_OK;
     const char *field = jb->p->group_by;
+    size_t first = 0;
+    while (first < n && stance_corpus_field(jb->c, first, field))
+        first++;
+    if (first == n)
+        return STANCE_OK;
     int f = st_corpus_source(jb->c, first);
     if (f < 0)
         return st_error(err, STANCE_ERR_FORMAT,
                         "record %zu has no '%s' field to group cross-validation by", first + 1,
                         field);
     const char *name = st_corpus_file_name(jb->c, f);
-    size_t len = strlen(name);
-    int jsonl = (len >= 6 && strcmp(name + len - 6, ".jsonl") == 0) ||
-                (len >= 9 && strcmp(name + len - 9, ".jsonl.gz") == 0);
-    if (!jsonl)
+    if (!st_corpus_is_jsonl(name))
         return st_error(err, STANCE_ERR_FORMAT,
                         "%s:1: the header has no '%s' column to group cross-validation by", name,
                         field);
@@ -776,7 +771,7 @@ static int assign_folds(const job *jb, int k, int *fold, stance_error *err)
         rc = st_error(err, STANCE_ERR_NOMEM, "out of memory");
         goto done;
     }
-    if ((rc = check_group_field(jb, perm, n, err)) != STANCE_OK)
+    if ((rc = check_group_field(jb, n, err)) != STANCE_OK)
         goto done;
     for (size_t i = 0; i < n; i++) {
         size_t e = perm[i];
