@@ -74,7 +74,9 @@ void stance_session_free(stance_session *s)
     free(s);
 }
 
-/* Does a line start with a list mark: "1. ", "12) ", "- ", "* ", "• "? */
+/* Does a line start with a list mark: "1. ", "12) ", "- ", "* ", "• "?  One
+ * or two digits only: a hard-wrapped line that starts with "2015. " or
+ * "150. " more often ends a sentence than opens an item. */
 static int list_mark(const char *t, size_t n)
 {
     size_t d = 0;
