@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Where the first line of buf[0..n) longer than max starts (paragraph,
@@ -93,6 +94,11 @@ int cli_stream_chunks(const char *cmd, const char *path, int wrapped, size_t max
     const char *doc = strcmp(path, "-") == 0 ? "stdin" : path;
     const char *unit = wrapped ? "paragraph" : "line";
     stance_error err = {0};
+    struct stat st;
+    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        cli_error(cmd, "%s: a folder, not a file (stance score reads folders)", path);
+        return EXIT_IO;
+    }
     stance_stream *in = NULL;
     int rc = stance_stream_open(path, &in, &err);
     if (rc) {
