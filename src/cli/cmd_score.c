@@ -790,6 +790,15 @@ static int submit_error(run *r, const char *id, const char *msg)
     return submit(r, J_ERROR, strdup(id), m, strlen(m), 0, 0);
 }
 
+/* The error record "path: why" of an input that cannot be read. */
+static int path_error(run *r, const char *path, const char *why)
+{
+    char *msg = str_printf("%s: %s", path, why);
+    int rc = msg ? submit_error(r, path, msg) : -1;
+    free(msg);
+    return rc;
+}
+
 /* A line reader over a stance_stream (plain or gzip) that never holds
  * more than about max_bytes + 2 chunks, whatever the length of the input. */
 typedef struct lreader {
@@ -892,10 +901,7 @@ static int read_jsonl(run *r, lreader *lr, const char *path)
     const char *name = display_name(path);
     memset(&lr->err, 0, sizeof lr->err);
     if (stance_stream_open(path, &lr->in, &lr->err)) {
-        char *msg = str_printf("%s: %s", name, lr_reason(lr));
-        int rc = msg ? submit_error(r, name, msg) : -1;
-        free(msg);
-        return rc;
+        return path_error(r, name, lr_reason(lr));
     }
     lr->beg = lr->end = 0;
     lr->eof = lr->failed = 0;
@@ -1041,36 +1047,21 @@ static char **list_dir(const char *dir, size_t *count)
     return names;
 }
 
-/* The error record of a folder entry that is not read. */
-static int skip_error(run *r, const char *path, const char *why)
-{
-    char *msg = str_printf("%s: %s", path, why);
-    int rc = msg ? submit_error(r, path, msg) : -1;
-    free(msg);
-    return rc;
-}
-
 static int walk(run *r, lreader *lr, const char *dir)
 {
     size_t n = 0;
     char **names = list_dir(dir, &n);
-    if (!names) {
-        char *msg = str_printf("%s: %s", dir, strerror(errno));
-        int rc = msg ? submit_error(r, dir, msg) : -1;
-        free(msg);
-        return rc;
-    }
+    if (!names)
+        return path_error(r, dir, strerror(errno));
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
         char *p = join_path(dir, names[i]);
         struct stat st;
         if (!p)
             rc = submit(r, J_ERROR, NULL, NULL, 0, 0, 0);
-        else if (lstat(p, &st) != 0 || (S_ISLNK(st.st_mode) && stat(p, &st) != 0)) {
-            char *msg = str_printf("%s: %s", p, strerror(errno));
-            rc = msg ? submit_error(r, p, msg) : -1;
-            free(msg);
-        } else if (S_ISDIR(st.st_mode)) {
+        else if (lstat(p, &st) != 0 || (S_ISLNK(st.st_mode) && stat(p, &st) != 0))
+            rc = path_error(r, p, strerror(errno));
+        else if (S_ISDIR(st.st_mode)) {
             /* a link to a folder is not followed, where a loop could never
              * end; it holds no document of its own, so it is a notice, not
              * an error record */
@@ -1084,7 +1075,7 @@ static int walk(run *r, lreader *lr, const char *dir)
             if (S_ISREG(st.st_mode))
                 rc = score_file(r, lr, p);
             else
-                rc = skip_error(r, p, S_ISFIFO(st.st_mode)    ? "a named pipe, not a file"
+                rc = path_error(r, p, S_ISFIFO(st.st_mode)    ? "a named pipe, not a file"
                                       : S_ISSOCK(st.st_mode) ? "a socket, not a file"
                                                              : "a device, not a file");
         }
@@ -1106,12 +1097,8 @@ static int add_input(run *r, lreader *lr, const char *path)
         return score_file(r, lr, path);
     }
     struct stat st;
-    if (stat(path, &st) != 0) {
-        char *msg = str_printf("%s: %s", path, strerror(errno));
-        int rc = msg ? submit_error(r, path, msg) : -1;
-        free(msg);
-        return rc;
-    }
+    if (stat(path, &st) != 0)
+        return path_error(r, path, strerror(errno));
     if (S_ISDIR(st.st_mode))
         return walk(r, lr, path);
     return score_file(r, lr, path);
